@@ -1,0 +1,290 @@
+"""The ``lambdalint`` command: ``check``, ``rule`` and ``rules``.
+
+Exit codes: 0 no finding at or above ``--fail-on``, 1 findings, 2 usage, config or internal
+error. Heavy modules (libcst, rich, the rules) are imported only by the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from lambdalint import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+DESCRIPTION = """\
+A static analyzer for AWS Lambda: finds per-request state in globals, clients created per
+invocation, hardcoded resources and secrets, missing timeouts, non-idempotent handlers,
+recursive S3 triggers and wildcard IAM, in Python handlers and the templates that deploy them."""
+
+CHECK_EPILOG = """\
+exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage, configuration or internal error
+
+examples:
+  lambdalint check                       lint the current folder
+  lambdalint check src/ template.yaml    lint some paths
+  lambdalint check --format sarif -o lambdalint.sarif
+  lambdalint check --select LL1 --ignore LL102
+  cat app.py | lambdalint check --stdin-filename app.py -"""
+
+
+class UsageError(Exception):
+    """A mistake in how lambdalint was called (exit 2)."""
+
+
+def _selectors(values: Optional[List[str]]) -> Optional[List[str]]:
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambdalint",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lambdalint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="lint files and folders (default: the current folder)",
+        description="Lint Python handlers under PATH (default: the current folder).",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; '-' reads stdin")
+    output = check.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="report format (default: text)",
+    )
+    output.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    output.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule"
+    )
+    output.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (auto: on a terminal unless NO_COLOR is set)",
+    )
+    rules = check.add_argument_group("rule selection")
+    rules.add_argument(
+        "--select", action="append", metavar="RULES",
+        help="comma-separated rule ids, prefixes (LL1) or names to enable instead of the defaults",
+    )
+    rules.add_argument(
+        "--extend-select", action="append", metavar="RULES", help="rules to enable in addition"
+    )
+    rules.add_argument("--ignore", action="append", metavar="RULES", help="rules to disable")
+    outcome = check.add_argument_group("exit status")
+    outcome.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+    outcome.add_argument(
+        "--exit-zero", action="store_true", help="exit with 0 even when there are findings"
+    )
+    settings = check.add_argument_group("configuration")
+    settings.add_argument(
+        "--config", metavar="FILE", help="read this pyproject.toml or lambdalint.toml"
+    )
+    settings.add_argument(
+        "--isolated", action="store_true", help="ignore every configuration file"
+    )
+    settings.add_argument(
+        "--stdin-filename", metavar="NAME", help="the name of the file whose text is on stdin"
+    )
+    settings.add_argument(
+        "-j", "--jobs", type=int, metavar="N",
+        help="worker processes (default: one per core; 1 runs serially)",
+    )
+
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("rule", metavar="RULE", help="a rule id (LL101) or name (client-in-handler)")
+
+    listing = commands.add_parser("rules", help="list every rule")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "rule":
+            return show_rule(args.rule)
+        return list_rules(args.format)
+    except UsageError as error:
+        print(f"lambdalint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - the contract is exit 2, never a bare traceback
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(f"lambdalint: internal error: {error!r} (please report it)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _load_config(args: argparse.Namespace):
+    from lambdalint.config import Config, ConfigError, load_config
+    from lambdalint.model import Severity
+    from lambdalint.registry import expand_selector
+
+    try:
+        if args.isolated:
+            config = Config(root=Path.cwd())
+        elif args.config:
+            config = load_config(Path(args.config))
+        else:
+            start = Path(args.paths[0]) if args.paths and args.paths[0] != "-" else Path.cwd()
+            config = load_config(None, start=Path.cwd())
+            if config.source is None and start != Path.cwd():
+                config = load_config(None, start=start)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    for option in ("select", "extend_select", "ignore"):
+        selectors = _selectors(getattr(args, option))
+        if selectors is None:
+            continue
+        for selector in selectors:
+            try:
+                expand_selector(selector)
+            except KeyError:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag}: unknown rule {selector!r} (see `lambdalint rules`)") from None
+        if option == "select":
+            config.select = selectors
+        else:
+            getattr(config, option).extend(selectors)
+    if args.fail_on:
+        config.fail_on = Severity.parse(args.fail_on)
+    return config
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from lambdalint.discovery import DiscoveryError, SourceFile, discover, display_path, kind_of
+    from lambdalint.engine import Session, lint_files, lint_source, sorted_findings
+    from lambdalint.report import RunResult, renderer
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    config = _load_config(args)
+    session = Session.create(config)
+    sources = {}
+    if args.paths == ["-"] or (args.stdin_filename and not args.paths):
+        name = args.stdin_filename or "stdin.py"
+        path = Path(name)
+        data = sys.stdin.buffer.read()
+        file = SourceFile(display_path(path, Path.cwd()), path, kind_of(path) or "python")
+        findings = lint_source(session, file, data)
+        files_checked = 1
+        sources[file.display_path] = data.decode("utf-8", "replace")
+    else:
+        if "-" in args.paths:
+            raise UsageError("'-' (stdin) cannot be combined with other paths")
+        paths = [Path(p) for p in (args.paths or ["."])]
+        try:
+            files = discover(paths, config)
+        except DiscoveryError as error:
+            raise UsageError(str(error)) from None
+        findings = sorted_findings(lint_files(session, files, args.jobs))
+        files_checked = len(files)
+        if args.format == "text" and not args.statistics:
+            for path in sorted({f.path for f in findings}):
+                try:
+                    sources[path] = Path(path).read_bytes().decode("utf-8", "replace")
+                except OSError:
+                    pass
+    result = RunResult(findings, files_checked, sources, list(session.enabled))
+    render = renderer(args.format)
+    if args.format == "text":
+        to_terminal = args.output is None and sys.stdout.isatty()
+        color = args.color == "always" or (
+            args.color == "auto" and to_terminal and not os.environ.get("NO_COLOR")
+        )
+        report = render(result, color=color, statistics=args.statistics)
+    else:
+        report = render(result)
+    write_report(report, args.output)
+    if args.exit_zero:
+        return EXIT_OK
+    failing = [f for f in findings if f.severity >= config.fail_on]
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def write_report(report: str, output: Optional[str]) -> None:
+    if output is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror}") from None
+
+
+def show_rule(key: str) -> int:
+    from lambdalint.registry import rule_by_name_or_id
+
+    try:
+        rule = rule_by_name_or_id(key)
+    except KeyError:
+        raise UsageError(f"unknown rule {key!r} (see `lambdalint rules`)") from None
+    fix = rule.fix_safety.value if rule.fix_safety else "none"
+    default = "" if rule.enabled_by_default else " (off by default: enable it with --select)"
+    print(f"# {rule.id} {rule.name}\n")
+    print(f"Severity: {rule.severity}. Fix: {fix}.{default}\n")
+    print(rule.doc())
+    if rule.options:
+        print("\n## Options (under `[tool.lambdalint.options." + rule.id + "]`)")
+        for name, option in rule.options.items():
+            print(f"- `{name}` ({option.type.__name__}, default {option.default!r}): {option.help}")
+    return EXIT_OK
+
+
+def list_rules(output_format: str) -> int:
+    from lambdalint.registry import all_rules
+
+    rules = all_rules().values()
+    if output_format == "json":
+        import json
+
+        print(json.dumps([
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "severity": str(rule.severity),
+                "fixable": rule.fix_safety.value if rule.fix_safety else None,
+                "enabled_by_default": rule.enabled_by_default,
+                "summary": rule.summary(),
+            }
+            for rule in rules
+        ], indent=2))
+        return EXIT_OK
+    name_width = max(len(rule.name) for rule in rules)
+    print(f"{'ID':<6} {'NAME':<{name_width}} {'SEVERITY':<8} {'FIX':<6} SUMMARY")
+    for rule in rules:
+        fix = rule.fix_safety.value if rule.fix_safety else "-"
+        summary = rule.summary() + ("" if rule.enabled_by_default else " (off by default)")
+        print(f"{rule.id:<6} {rule.name:<{name_width}} {str(rule.severity):<8} {fix:<6} {summary}")
+    return EXIT_OK

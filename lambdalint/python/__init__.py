@@ -1,0 +1,1 @@
+"""Python loading and the facts shared by every code rule."""

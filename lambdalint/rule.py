@@ -1,0 +1,137 @@
+"""The shape of a rule: its public metadata, its documented examples, and how it reports."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
+
+from lambdalint.model import Finding, Fix, FixSafety, Related, Severity, Span
+from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts, qualified_names
+
+
+@dataclass(frozen=True)
+class Example:
+    """A snippet from a rule's docs that the test suite runs.
+
+    An example that must trigger lists the exact 1-based ``lines`` of the findings it yields,
+    in order; one that must not trigger leaves ``lines`` empty.
+    """
+
+    code: str
+    lines: Tuple[int, ...] = ()
+    path: str = "app.py"
+    #: a ``[tool.lambdalint]`` table to lint the example with
+    config: Mapping[str, Any] = field(default_factory=dict)
+    #: extra files of the same project (path -> text), for rules that read several files
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule option that users set under ``[tool.lambdalint.options.<RULE>]``."""
+
+    type: type
+    default: Any
+    help: str
+
+
+class Rule:
+    """Base of every rule. Subclasses set the class attributes and write a ruff-style doc."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    fix_safety: ClassVar[Optional[FixSafety]] = None
+    enabled_by_default: ClassVar[bool] = True
+    options: ClassVar[Dict[str, Option]] = {}
+    #: snippets that must trigger the rule / must not trigger it
+    INVALID: ClassVar[Sequence[Example]] = ()
+    VALID: ClassVar[Sequence[Example]] = ()
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """The doc's first line: what the rule flags, in one sentence."""
+        return cls.doc().splitlines()[0] if cls.__doc__ else cls.name
+
+
+class PythonRule(Rule, cst.BatchableCSTVisitor):
+    """A rule over Python code. It is a libcst visitor; the engine batches every enabled rule
+    into one traversal of the module and gives each the same :class:`ModuleFacts`.
+
+    Per-node questions (which function am I in?) are answered during the traversal; module-wide
+    ones (is that function a handler, or reached by one?) in :meth:`finish`, which the engine
+    calls once the traversal is over.
+    """
+
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ParentNodeProvider)
+
+    def __init__(self, context: "PythonContext") -> None:
+        super().__init__()
+        self.context = context
+        self.facts: ModuleFacts = context.facts
+
+    # helpers for rules -------------------------------------------------------------------------
+
+    @property
+    def current_function(self) -> Optional[FunctionInfo]:
+        return self.context.collector.current_function
+
+    def qualified_names(self, node: cst.CSTNode) -> set:
+        return qualified_names(node, self.get_metadata)
+
+    def option(self, name: str) -> Any:
+        return self.context.options.get(self.id, {}).get(name, self.options[name].default)
+
+    def span_of(self, node: cst.CSTNode) -> Span:
+        position = self.get_metadata(PositionProvider, node)
+        return Span(
+            position.start.line,
+            position.start.column + 1,
+            position.end.line,
+            position.end.column + 1,
+        )
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        hint: Optional[str] = None,
+        fix: Optional[Fix] = None,
+        related: Sequence[Related] = (),
+    ) -> None:
+        self.context.findings.append(
+            Finding(
+                path=self.facts.path,
+                span=self.span_of(node),
+                rule_id=self.id,
+                rule_name=self.name,
+                severity=self.severity,
+                message=message,
+                hint=hint,
+                fix=fix,
+                related=tuple(related),
+            )
+        )
+
+    def finish(self) -> None:
+        """Called after the traversal, when handler and reach facts are known."""
+
+
+@dataclass
+class PythonContext:
+    """What the engine hands every Python rule for one module."""
+
+    facts: ModuleFacts
+    collector: FactCollector
+    #: rule id -> that rule's options from the config
+    options: Mapping[str, Mapping[str, Any]]
+    findings: List[Finding] = field(default_factory=list)

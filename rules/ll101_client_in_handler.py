@@ -1,0 +1,280 @@
+"""LL101 client-in-handler."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider
+
+from lambdalint.model import FixSafety
+from lambdalint.python.analysis import FunctionInfo, is_cached_across_invocations
+from lambdalint.rule import Example, PythonRule
+
+#: qualified name of the factory -> what it makes, for the message
+CLIENT_FACTORIES: Dict[str, str] = {
+    **{
+        f"{session}.{kind}": f"a boto3 {kind}"
+        for session in ("boto3", "boto3.Session", "boto3.session.Session")
+        for kind in ("client", "resource")
+    },
+    "botocore.session.Session.create_client": "a botocore client",
+    "botocore.session.get_session.create_client": "a botocore client",
+    "requests.Session": "a requests Session",
+    "requests.session": "a requests Session",
+    "requests.sessions.Session": "a requests Session",
+    "httpx.Client": "an httpx Client",
+    "httpx.AsyncClient": "an httpx AsyncClient",
+    "urllib3.PoolManager": "a urllib3 PoolManager",
+    "urllib3.ProxyManager": "a urllib3 ProxyManager",
+    "urllib3.poolmanager.PoolManager": "a urllib3 PoolManager",
+    "pymysql.connect": "a MySQL connection",
+    "pymysql.Connect": "a MySQL connection",
+    "pymysql.connections.Connection": "a MySQL connection",
+    "mysql.connector.connect": "a MySQL connection",
+    "psycopg2.connect": "a PostgreSQL connection",
+    "psycopg2.pool.SimpleConnectionPool": "a PostgreSQL connection pool",
+    "psycopg.connect": "a PostgreSQL connection",
+    "psycopg.Connection.connect": "a PostgreSQL connection",
+    "psycopg.AsyncConnection.connect": "a PostgreSQL connection",
+    "pg8000.connect": "a PostgreSQL connection",
+    "redis.Redis": "a Redis client",
+    "redis.StrictRedis": "a Redis client",
+    "redis.from_url": "a Redis client",
+    "redis.Redis.from_url": "a Redis client",
+    "redis.client.Redis": "a Redis client",
+    "pymongo.MongoClient": "a MongoDB client",
+    "pymongo.mongo_client.MongoClient": "a MongoDB client",
+    "sqlalchemy.create_engine": "a SQLAlchemy engine",
+    "sqlalchemy.engine.create_engine": "a SQLAlchemy engine",
+}
+
+
+class ClientInHandler(PythonRule):
+    """An SDK, HTTP or database client created on every invocation.
+
+    ## What it does
+    Flags boto3/botocore clients and resources, `requests.Session`, `httpx.Client`,
+    `urllib3.PoolManager`, and database or cache connections (pymysql, psycopg, redis, pymongo,
+    SQLAlchemy engines) created inside a handler or inside a function the handler calls,
+    directly or through other functions of the module.
+
+    Imports are resolved, so `import boto3 as b; b.client("s3")` and
+    `from boto3 import client as make` are found. Creation at module scope, the lazy global
+    pattern (`global _c; if _c is None: _c = boto3.client(...)`), factories memoised with
+    `functools.cache`/`lru_cache` and code under `if __name__ == "__main__":` are not per
+    invocation and are not flagged.
+
+    ## Why is this bad in Lambda
+    Lambda reuses an execution environment for many invocations, and everything at module
+    scope survives between them. A client made in the handler is rebuilt on every request:
+    boto3 loads and parses its service model (tens of milliseconds and megabytes of memory),
+    and every HTTP or database client opens new TCP and TLS connections instead of reusing
+    warm ones. You pay that latency and billed duration on every call, and a database sees a
+    new connection per request.
+
+    ## Example
+    ```python
+    import boto3
+
+    def lambda_handler(event, context):
+        s3 = boto3.client("s3")
+        return s3.get_object(Bucket=event["bucket"], Key=event["key"])
+    ```
+
+    ## Use instead
+    ```python
+    import boto3
+
+    s3 = boto3.client("s3")
+
+    def lambda_handler(event, context):
+        return s3.get_object(Bucket=event["bucket"], Key=event["key"])
+    ```
+
+    ## Fix safety
+    Hoisting is safe when the client's arguments are literals or module-level names: the same
+    client is built, once. Clients configured from the event stay where they are.
+    """
+
+    id = "LL101"
+    name = "client-in-handler"
+    fix_safety = FixSafety.SAFE
+
+    INVALID = (
+        Example(
+            "import boto3\n\ndef lambda_handler(event, context):\n"
+            "    s3 = boto3.client('s3')\n    return s3.list_buckets()\n",
+            lines=(4,),
+        ),
+        Example(
+            "import boto3 as b\nfrom boto3 import client as mk\n\n"
+            "def handler(event, context):\n    b.client('s3')\n    mk('sqs')\n"
+            "    b.resource('dynamodb')\n",
+            lines=(5, 6, 7),
+        ),
+        Example(
+            "import boto3.session\n\ndef handler(event, context):\n"
+            "    return boto3.session.Session().client('s3')\n",
+            lines=(4,),
+        ),
+        Example(
+            "import boto3\n\ndef handler(event, context):\n"
+            "    session = boto3.Session(region_name='eu-west-1')\n"
+            "    return session.client('s3')\n",
+            lines=(5,),
+        ),
+        # reached through helpers, transitively
+        Example(
+            "import requests\nimport redis\n\ndef fetch(url):\n"
+            "    return requests.Session().get(url, timeout=3)\n\n"
+            "def load(event):\n    cache = redis.Redis(host='cache')\n    return fetch(event['url'])\n\n"
+            "def lambda_handler(event, context):\n    return load(event)\n",
+            lines=(5, 8),
+        ),
+        Example(
+            "import httpx, urllib3, pymysql, psycopg2, psycopg, pymongo\n"
+            "import sqlalchemy\nfrom redis import from_url\n\n"
+            "async def handler(event, context):\n"
+            "    async with httpx.AsyncClient() as c:\n        pass\n"
+            "    urllib3.PoolManager()\n    pymysql.connect(host='db')\n"
+            "    psycopg2.connect('dsn')\n    psycopg.connect('dsn')\n"
+            "    pymongo.MongoClient('mongodb://db')\n    sqlalchemy.create_engine('sqlite://')\n"
+            "    from_url('redis://cache')\n",
+            lines=(6, 8, 9, 10, 11, 12, 13, 14),
+        ),
+        # class-based handler: the method and what it calls
+        Example(
+            "import boto3\n\nclass Handler:\n    def handle(self, event, context):\n"
+            "        return self._table().get_item(Key={'id': event['id']})\n\n"
+            "    def _table(self):\n        return boto3.resource('dynamodb').Table('t')\n\n"
+            "handler = Handler().handle\n",
+            lines=(8,),
+        ),
+        # a nested function called from the handler
+        Example(
+            "import boto3\n\ndef handler(event, context):\n    def sqs():\n"
+            "        return boto3.client('sqs')\n    return sqs().send_message(QueueUrl='q', MessageBody='b')\n",
+            lines=(5,),
+        ),
+        # a conventional name is enough, whatever the parameters are called
+        Example(
+            "import boto3\n\ndef lambda_handler(evt, ctx):\n    return boto3.client('s3')\n",
+            lines=(4,),
+        ),
+        # a handler found by its Powertools decorator
+        Example(
+            "import boto3\nfrom aws_lambda_powertools import Logger\nlogger = Logger()\n\n"
+            "@logger.inject_lambda_context\ndef main(evt, ctx):\n    return boto3.client('s3')\n",
+            lines=(7,),
+        ),
+        # a cache check that does not guard the creation
+        Example(
+            "import boto3\n_client = None\n\ndef handler(event, context):\n    global _client\n"
+            "    if event.get('fresh'):\n        pass\n    _client = boto3.client('s3')\n",
+            lines=(8,),
+        ),
+        # a handler named in the config
+        Example(
+            "import boto3\n\ndef process(payload, ctx):\n    return boto3.client('s3')\n",
+            lines=(4,),
+            path="src/jobs/worker.py",
+            config={"handlers": ["src/jobs/*.py:process"]},
+        ),
+    )
+    VALID = (
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef lambda_handler(event, context):\n"
+            "    return s3.list_buckets()\n"
+        ),
+        # lazy global caching
+        Example(
+            "import boto3 as b\n_client = None\n\ndef get_client():\n    global _client\n"
+            "    if _client is None:\n        _client = b.client('s3')\n    return _client\n\n"
+            "def handler(event, context):\n    return get_client().list_buckets()\n"
+        ),
+        Example(
+            "import boto3\n_clients = {}\n\ndef client(name):\n    if name not in _clients:\n"
+            "        _clients[name] = boto3.client(name)\n    return _clients[name]\n\n"
+            "def handler(event, context):\n    return client('s3')\n"
+        ),
+        Example(
+            "import boto3\n_table = None\n\ndef handler(event, context):\n    global _table\n"
+            "    _table = _table or boto3.resource('dynamodb').Table('t')\n"
+        ),
+        Example(
+            "import boto3\n\nclass Repo:\n    _client = None\n\n    @classmethod\n    def client(cls):\n"
+            "        if cls._client is None:\n            cls._client = boto3.client('s3')\n"
+            "        return cls._client\n\ndef handler(event, context):\n    return Repo.client()\n"
+        ),
+        # memoised factories
+        Example(
+            "import functools\nimport boto3\n\n@functools.lru_cache(maxsize=None)\n"
+            "def ddb():\n    return boto3.resource('dynamodb')\n\n"
+            "def handler(event, context):\n    return ddb().Table('t')\n"
+        ),
+        Example(
+            "from functools import cache as memo\nimport requests\n\n@memo\ndef http():\n"
+            "    return requests.Session()\n\ndef handler(event, context):\n    return http()\n"
+        ),
+        # not reached from any handler
+        Example(
+            "import boto3\n\ndef admin_script():\n    return boto3.client('iam')\n\n"
+            "def handler(event, context):\n    return 1\n\nif __name__ == '__main__':\n"
+            "    boto3.client('s3').list_buckets()\n    admin_script()\n"
+        ),
+        # a module without handlers: a library of helpers for scripts
+        Example("import boto3\n\ndef make():\n    return boto3.client('s3')\n"),
+        # names that look like factories but are not the libraries
+        Example(
+            "from myapp import boto3_like as boto3\n\ndef handler(event, context):\n"
+            "    return boto3.client('s3')\n"
+        ),
+        Example(
+            "class Session:\n    pass\n\ndef handler(event, context):\n    s = Session()\n"
+            "    return s.client('x')\n"
+        ),
+        # a local variable named like the module-level client
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    s3_ = s3\n    return s3_.list_buckets()\n"
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._candidates: List[Tuple[cst.Call, FunctionInfo, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.current_function
+        if function is None:
+            return
+        names = self.facts.call_names(node.func, self.qualified_names(node.func), function)
+        made = next((CLIENT_FACTORIES[n] for n in sorted(names) if n in CLIENT_FACTORIES), None)
+        if made is None:
+            return
+        if is_cached_across_invocations(
+            node, function, self.facts, lambda n: self.get_metadata(ParentNodeProvider, n, None)
+        ):
+            return
+        self._candidates.append((node, function, made))
+
+    def finish(self) -> None:
+        for node, function, made in self._candidates:
+            if not self.facts.is_reached_per_invocation(function):
+                continue
+            self.report(node, self._message(made, function), hint=self._hint(made))
+
+    def _message(self, made: str, function: FunctionInfo) -> str:
+        handler: Optional[FunctionInfo] = self.facts.handler_reaching(function)
+        where = f"handler `{function.qualname}`"
+        if handler is not None and handler is not function:
+            where = f"`{function.qualname}`, which handler `{handler.qualname}` calls"
+        return f"{made[0].upper()}{made[1:]} is created on every invocation, in {where}"
+
+    @staticmethod
+    def _hint(made: str) -> str:
+        return (
+            f"create {made} once at module scope (or lazily in a global) so that warm "
+            "invocations reuse it and its connections"
+        )
