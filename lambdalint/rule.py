@@ -135,3 +135,48 @@ class PythonContext:
     #: rule id -> that rule's options from the config
     options: Mapping[str, Mapping[str, Any]]
     findings: List[Finding] = field(default_factory=list)
+
+
+class TemplateRule(Rule):
+    """A rule over the normalized template model (:mod:`lambdalint.iac.model`), written once
+    for SAM/CloudFormation, Serverless Framework and Terraform.
+
+    Examples are template files: ``Example(code, lines=(...), path="template.yaml")``.
+    """
+
+    def __init__(self, template, options: Mapping[str, Any]) -> None:
+        self.template = template
+        self._options = options
+        self.findings: List[Finding] = []
+
+    def option(self, name: str) -> Any:
+        return self._options.get(name, self.options[name].default)
+
+    def check(self) -> None:
+        """Inspect ``self.template`` and :meth:`report` what is wrong."""
+        raise NotImplementedError
+
+    def report(
+        self,
+        span: Span,
+        message: str,
+        *,
+        path: str = "",
+        hint: Optional[str] = None,
+        fix: Optional[Fix] = None,
+        related: Sequence[Related] = (),
+    ) -> None:
+        """Report at ``span`` of ``path`` (default: the template's own file)."""
+        self.findings.append(
+            Finding(
+                path=path or self.template.path,
+                span=span,
+                rule_id=self.id,
+                rule_name=self.name,
+                severity=self.severity,
+                message=message,
+                hint=hint,
+                fix=fix,
+                related=tuple(related),
+            )
+        )
