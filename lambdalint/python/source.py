@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import itertools
+import re
 import tokenize
 from dataclasses import dataclass
 from typing import Union
@@ -41,6 +43,18 @@ def _position_of_byte(data: bytes, offset: int) -> Span:
     return _span_at(line, column)
 
 
+_SAFE_BRACKET_DEPTH = 150
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def _max_bracket_depth(text: str) -> int:
+    """An upper bound on bracket nesting (brackets inside strings count too): cheap, and
+    enough to keep pathological input away from libcst's native parser."""
+    brackets = _NOT_BRACKETS.sub("", text)
+    return max(itertools.accumulate(_BRACKET_STEP[c] for c in brackets), default=0)
+
+
 def load_python(data: bytes) -> Union[PythonSource, Unparsable]:
     """Decode (PEP 263 encoding declarations, BOM) and parse ``data``."""
     if b"\x00" in data:
@@ -60,6 +74,18 @@ def load_python(data: bytes) -> Union[PythonSource, Unparsable]:
             _position_of_byte(data, offset),
             f"file is not valid {codec}: cannot decode byte 0x{payload[error.start]:02x}",
         )
+    if _max_bracket_depth(text) > _SAFE_BRACKET_DEPTH:
+        # libcst's native parser recurses per bracket and can overflow the C stack on
+        # pathological nesting; CPython refuses such code anyway (its limit is 200), so let
+        # CPython's parser give the verdict first.
+        try:
+            ast.parse(text)
+        except SyntaxError as error:
+            return Unparsable(
+                _span_at(error.lineno or 1, max(error.offset or 1, 1)), f"syntax error: {error.msg}"
+            )
+        except (ValueError, RecursionError, MemoryError):
+            return Unparsable(_span_at(1, 1), "syntax error: too deeply nested for Python's parser")
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
