@@ -78,10 +78,10 @@ def run_python_rules(
         display_path, source.text, source.module, session.config.handlers, relative_path
     )
     collector = FactCollector(facts)
-    context = PythonContext(facts, collector, session.config.options)
+    wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
+    context = PythonContext(facts, collector, session.config.options, wrapper)
     rules = [rule_class(context) for rule_class in session.python_rules]
     visitors = [collector, *rules]
-    wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
     # Resolve every provider once and keep it set after the traversal, so that rules can
     # still ask for positions in ``finish`` (``wrapper.visit_batched`` would clear it).
     metadata = wrapper.resolve_many(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from lambdalint.model import Finding, Fix, FixSafety, Related, Severity, Span
 from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts, qualified_names
@@ -71,7 +71,9 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     calls once the traversal is over.
     """
 
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ParentNodeProvider)
+    #: Positions and parents are not here on purpose: they are computed only when needed
+    #: (:meth:`span_of`, :meth:`parent_of`), since most files yield no finding.
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def __init__(self, context: "PythonContext") -> None:
         super().__init__()
@@ -90,8 +92,13 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def option(self, name: str) -> Any:
         return self.context.options.get(self.id, {}).get(name, self.options[name].default)
 
+    def parent_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The parent of ``node`` (which must be inside the current or a given function)."""
+        function = self.current_function
+        return self.facts.parent_of(node, function.node if function else self.facts.module)
+
     def span_of(self, node: cst.CSTNode) -> Span:
-        position = self.get_metadata(PositionProvider, node)
+        position = self.context.position_of(node)
         return Span(
             position.start.line,
             position.start.column + 1,
@@ -134,7 +141,17 @@ class PythonContext:
     collector: FactCollector
     #: rule id -> that rule's options from the config
     options: Mapping[str, Mapping[str, Any]]
+    wrapper: Optional[MetadataWrapper] = None
     findings: List[Finding] = field(default_factory=list)
+    _positions: Optional[Mapping[cst.CSTNode, Any]] = None
+
+    def position_of(self, node: cst.CSTNode):
+        """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
+        first call only, so a file without findings never pays for them."""
+        if self._positions is None:
+            assert self.wrapper is not None
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions[node]
 
 
 class TemplateRule(Rule):

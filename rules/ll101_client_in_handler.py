@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider
 
 from lambdalint.model import FixSafety
 from lambdalint.python.analysis import FunctionInfo, is_cached_across_invocations
@@ -253,9 +252,7 @@ class ClientInHandler(PythonRule):
         made = next((CLIENT_FACTORIES[n] for n in sorted(names) if n in CLIENT_FACTORIES), None)
         if made is None:
             return
-        if is_cached_across_invocations(
-            node, function, self.facts, lambda n: self.get_metadata(ParentNodeProvider, n, None)
-        ):
+        if is_cached_across_invocations(node, function, self.facts):
             return
         self._candidates.append((node, function, made))
 

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import (
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-)
+from libcst.metadata import QualifiedNameProvider
 
 #: Function names that AWS's own templates and blueprints use for handlers.
 CONVENTIONAL_HANDLER_NAMES = frozenset({"lambda_handler", "handler"})
@@ -134,6 +130,7 @@ class ModuleFacts:
         self.module_call_bindings: Dict[str, Set[str]] = {}
         self.handlers: List[FunctionInfo] = []
         self._reached: Set[str] = set()
+        self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
         self.finished = False
 
     # -- built by the collector ------------------------------------------------------------
@@ -183,6 +180,18 @@ class ModuleFacts:
 
     # -- asked by rules --------------------------------------------------------------------
 
+    def parent_of(self, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The parent of ``node`` inside ``scope`` (a function node), or None at its top.
+
+        Computed on first use per scope rather than with libcst's ParentNodeProvider, which
+        would cost a pass over every module although few nodes ever need their parent."""
+        parents = self._parents.get(scope)
+        if parents is None:
+            recorder = _ParentRecorder()
+            scope.visit(recorder)
+            parents = self._parents[scope] = recorder.parents
+        return parents.get(node)
+
     def call_names(self, func: cst.BaseExpression, names: Set[str], function: Optional[FunctionInfo]) -> Set[str]:
         """What a called expression may be: libcst's qualified ``names`` for it, plus, for
         ``var.method`` where ``var = factory(...)`` in the function or at module level,
@@ -212,10 +221,26 @@ class ModuleFacts:
         return None
 
 
+class _ParentRecorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self._stack: List[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
 class FactCollector(cst.BatchableCSTVisitor):
     """Records functions, classes, references and the function stack during the traversal."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def __init__(self, facts: ModuleFacts) -> None:
         super().__init__()
@@ -366,28 +391,19 @@ class FactCollector(cst.BatchableCSTVisitor):
             function.references.add(f"{owner}.{method}")
 
 
-def enclosing_functions(node: cst.CSTNode, get_parent) -> Tuple[cst.FunctionDef, ...]:
-    """The ``def`` nodes around ``node``, innermost first."""
-    found: List[cst.FunctionDef] = []
-    current: Optional[cst.CSTNode] = node
-    while current is not None:
-        current = get_parent(current)
-        if isinstance(current, cst.FunctionDef):
-            found.append(current)
-    return tuple(found)
-
-
 def _mentions(code: str, name: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", code) is not None
 
 
-def is_cached_across_invocations(
-    node: cst.CSTNode, function: FunctionInfo, facts: ModuleFacts, get_parent
-) -> bool:
+def is_cached_across_invocations(node: cst.CSTNode, function: FunctionInfo, facts: ModuleFacts) -> bool:
     """True when ``node`` is computed only when module or object state does not hold it yet:
     the lazy-global pattern (``global _c; if _c is None: _c = make()``), a dict cache keyed by a
     guard (``if k not in _cache: _cache[k] = make()``), or ``_c = _c or make()``."""
     code = facts.module.code_for_node
+
+    def get_parent(child: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return facts.parent_of(child, function.node)
+
     child: cst.CSTNode = node
     assignment = None
     while True:
