@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="colour the text report (auto: on a terminal unless NO_COLOR is set)",
     )
+    fixing = check.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes, then report what is left")
+    fixing.add_argument(
+        "--unsafe-fixes", action="store_true", help="with --fix or --diff: also apply unsafe fixes"
+    )
+    fixing.add_argument(
+        "--diff", action="store_true",
+        help="print the diff that --fix would make and change nothing (exit 1 when there is one)",
+    )
     rules = check.add_argument_group("rule selection")
     rules.add_argument(
         "--select", action="append", metavar="RULES",
@@ -183,22 +192,43 @@ def _load_config(args: argparse.Namespace):
 
 def run_check(args: argparse.Namespace) -> int:
     from lambdalint.discovery import DiscoveryError, SourceFile, discover, display_path, kind_of
-    from lambdalint.engine import Session, lint_files, lint_source, sorted_findings
+    from lambdalint.engine import Session, default_jobs, lint_files, lint_source, sorted_findings
+    from lambdalint.fix import fix_files, fix_source, unified_diff, write_atomically
     from lambdalint.report import RunResult, renderer
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+
     config = _load_config(args)
     session = Session.create(config)
     sources = {}
+    fixing = args.fix or args.diff
+    fixed_count = 0
+    diff_found = False
     if args.paths == ["-"] or (args.stdin_filename and not args.paths):
         name = args.stdin_filename or "stdin.py"
         path = Path(name)
         data = sys.stdin.buffer.read()
         file = SourceFile(display_path(path, Path.cwd()), path, kind_of(path) or "python")
-        findings = lint_source(session, file, data)
         files_checked = 1
+        if fixing:
+            outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes)
+            _warn_dropped([outcome])
+            fixed_count = len(outcome.applied)
+            findings = outcome.remaining
+            if args.diff:
+                diff_found = outcome.changed
+                sys.stdout.write(unified_diff(outcome))
+            else:
+                sys.stdout.buffer.write(outcome.fixed)
+                sys.stdout.flush()
+            data = outcome.fixed
+        else:
+            findings = lint_source(session, file, data)
         sources[file.display_path] = data.decode("utf-8", "replace")
+        if fixing:
+            # stdout carries the code (or diff); the report goes to stderr, as in ruff.
+            args.output = args.output or "-stderr"
     else:
         if "-" in args.paths:
             raise UsageError("'-' (stdin) cannot be combined with other paths")
@@ -207,8 +237,25 @@ def run_check(args: argparse.Namespace) -> int:
             files = discover(paths, config)
         except DiscoveryError as error:
             raise UsageError(str(error)) from None
-        findings = sorted_findings(lint_files(session, files, args.jobs))
         files_checked = len(files)
+        if fixing:
+            outcomes = fix_files(session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs())
+            _warn_dropped(outcomes)
+            findings = sorted((f for o in outcomes for f in o.remaining), key=lambda f: f.sort_key)
+            changed = [o for o in outcomes if o.changed]
+            if args.diff:
+                diff_found = bool(changed)
+                for outcome in changed:
+                    sys.stdout.write(unified_diff(outcome))
+                fixed_count = sum(len(o.applied) for o in changed)
+                print(f"Would fix {fixed_count} finding{'s' if fixed_count != 1 else ''}"
+                      f" in {len(changed)} file{'s' if len(changed) != 1 else ''}.", file=sys.stderr)
+                return EXIT_FINDINGS if diff_found else EXIT_OK
+            for outcome in changed:
+                write_atomically(outcome.file.path, outcome.fixed)
+            fixed_count = sum(len(o.applied) for o in changed)
+        else:
+            findings = sorted_findings(lint_files(session, files, args.jobs))
         if args.format == "text" and not args.statistics:
             for path in sorted({f.path for f in findings}):
                 try:
@@ -222,9 +269,12 @@ def run_check(args: argparse.Namespace) -> int:
         color = args.color == "always" or (
             args.color == "auto" and to_terminal and not os.environ.get("NO_COLOR")
         )
-        report = render(result, color=color, statistics=args.statistics)
+        report = render(result, color=color, statistics=args.statistics, fixed=fixed_count)
     else:
         report = render(result)
+    if args.diff:
+        print(f"Would fix {fixed_count} finding{'s' if fixed_count != 1 else ''}.", file=sys.stderr)
+        return EXIT_FINDINGS if diff_found else EXIT_OK
     write_report(report, args.output)
     if args.exit_zero:
         return EXIT_OK
@@ -232,7 +282,20 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _warn_dropped(outcomes) -> None:
+    for outcome in outcomes:
+        for finding, reason in outcome.dropped:
+            print(
+                f"lambdalint: warning: the fix for {finding.rule_id} at {finding.path}:"
+                f"{finding.span.line}:{finding.span.column} was not applied: {reason}",
+                file=sys.stderr,
+            )
+
+
 def write_report(report: str, output: Optional[str]) -> None:
+    if output == "-stderr":
+        sys.stderr.write(report)
+        return
     if output is None:
         sys.stdout.write(report)
         sys.stdout.flush()

@@ -6,8 +6,15 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from lambdalint.model import FixSafety
+from lambdalint.model import Edit, Fix, FixSafety
 from lambdalint.python.analysis import FunctionInfo, is_cached_across_invocations
+from lambdalint.python.edits import (
+    free_name,
+    identifier_from,
+    import_time_safety,
+    insertion_edit,
+    module_insertion_line,
+)
 from lambdalint.rule import Example, PythonRule
 
 #: qualified name of the factory -> what it makes, for the message
@@ -242,25 +249,89 @@ class ClientInHandler(PythonRule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._candidates: List[Tuple[cst.Call, FunctionInfo, str]] = []
+        self._candidates: List[Tuple[cst.Call, FunctionInfo, str, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.current_function
         if function is None:
             return
         names = self.facts.call_names(node.func, self.qualified_names(node.func), function)
-        made = next((CLIENT_FACTORIES[n] for n in sorted(names) if n in CLIENT_FACTORIES), None)
-        if made is None:
+        factory = next((n for n in sorted(names) if n in CLIENT_FACTORIES), None)
+        if factory is None:
             return
+        made = CLIENT_FACTORIES[factory]
         if is_cached_across_invocations(node, function, self.facts):
             return
-        self._candidates.append((node, function, made))
+        self._candidates.append((node, function, made, factory))
 
     def finish(self) -> None:
-        for node, function, made in self._candidates:
+        for node, function, made, factory in self._candidates:
             if not self.facts.is_reached_per_invocation(function):
                 continue
-            self.report(node, self._message(made, function), hint=self._hint(made))
+            self.report(
+                node,
+                self._message(made, function),
+                hint=self._hint(made),
+                fix=self._hoist(node, function, factory),
+            )
+
+    # -- the fix ---------------------------------------------------------------------------------
+
+    def _hoist(self, node: cst.Call, function: FunctionInfo, factory: str) -> Optional[Fix]:
+        """Replace the call with a module-level client: an existing one made by an identical
+        call, or a new one inserted after the imports and the names its arguments use.
+
+        Only boto3/botocore clients: they hold no state a handler would close or reset, while
+        hoisting a database connection or an HTTP session changes when it is closed."""
+        if not factory.startswith(("boto3.", "botocore.")):
+            return None
+        if isinstance(self.facts.parent_of(node, function.node), cst.WithItem):
+            return None
+        module = self.facts.module
+        replace_span = self.span_of(node)
+        for statement in module.body:
+            if (
+                isinstance(statement, cst.SimpleStatementLine)
+                and len(statement.body) == 1
+                and isinstance(statement.body[0], cst.Assign)
+                and len(statement.body[0].targets) == 1
+                and isinstance(statement.body[0].targets[0].target, cst.Name)
+                and statement.body[0].value.deep_equals(node)
+            ):
+                existing = statement.body[0].targets[0].target.value
+                return Fix(
+                    f"Reuse the module-level `{existing}`",
+                    FixSafety.SAFE,
+                    (Edit(replace_span, existing),),
+                )
+        safety = import_time_safety(node, self.facts.module_level_names, self.qualified_names)
+        if safety is None:
+            return None
+        service = self._service_name(node)
+        kind = "resource" if factory.endswith(".resource") else "client"
+        name = free_name(self.facts.source, f"{identifier_from(service)}_{kind}" if service else kind)
+        used = {n.value for n in _names_within(node)} & self.facts.module_level_names
+        line = module_insertion_line(module, used, lambda st: self.context.position_of(st).end.line)
+        return Fix(
+            f"Create it once at module scope as `{name}`",
+            FixSafety.SAFE if safety == "safe" else FixSafety.UNSAFE,
+            (
+                insertion_edit(line, f"{name} = {module.code_for_node(node)}"),
+                Edit(replace_span, name),
+            ),
+        )
+
+    @staticmethod
+    def _service_name(node: cst.Call) -> Optional[str]:
+        for arg in node.args:
+            if (arg.keyword is None or arg.keyword.value == "service_name") and isinstance(
+                arg.value, cst.SimpleString
+            ):
+                value = arg.value.evaluated_value
+                return value if isinstance(value, str) else None
+            if arg.keyword is None:
+                return None
+        return None
 
     def _message(self, made: str, function: FunctionInfo) -> str:
         handler: Optional[FunctionInfo] = self.facts.handler_reaching(function)
@@ -275,3 +346,13 @@ class ClientInHandler(PythonRule):
             f"create {made} once at module scope (or lazily in a global) so that warm "
             "invocations reuse it and its connections"
         )
+
+
+def _names_within(node: cst.CSTNode):
+    """Every Name node under ``node``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            yield current
+        stack.extend(current.children)

@@ -59,7 +59,7 @@ def test_text_report_is_exact_and_plain_when_not_a_terminal(project, capsys):
     code, out, _ = run(capsys, "check", "app.py")
     assert code == 1
     assert out == (
-        "app.py:5:10: LL101 client-in-handler A boto3 client is created on every invocation, "
+        "app.py:5:10: LL101 [*] client-in-handler A boto3 client is created on every invocation, "
         "in handler `lambda_handler`\n"
         "   |\n"
         ' 5 |     s3 = boto3.client("s3")\n'
@@ -68,6 +68,7 @@ def test_text_report_is_exact_and_plain_when_not_a_terminal(project, capsys):
         "warm invocations reuse it and its connections\n"
         "\n"
         "Found 1 finding (1 warning) in 1 file; 1 file checked.\n"
+        "[*] 1 fix available with `--fix`.\n"
     )
     assert "\x1b[" not in out
 
@@ -122,7 +123,15 @@ def test_json_report(project, capsys):
         "message": "A boto3 client is created on every invocation, in handler `lambda_handler`",
         "hint": "create a boto3 client once at module scope (or lazily in a global) so that warm "
         "invocations reuse it and its connections",
-        "fix": None,
+        "fix": {
+            "title": "Create it once at module scope as `s3_client`",
+            "safety": "safe",
+            "edits": [
+                {"line": 2, "column": 1, "end_line": 2, "end_column": 1,
+                 "content": '\ns3_client = boto3.client("s3")\n'},
+                {"line": 5, "column": 10, "end_line": 5, "end_column": 28, "content": "s3_client"},
+            ],
+        },
         "related": [],
     }
 
@@ -159,9 +168,10 @@ def test_output_file_and_statistics(project, capsys):
     code, out, _ = run(capsys, "check", "--statistics", "--output", "report.txt")
     assert code == 1 and out == ""
     assert Path("report.txt").read_text() == (
-        "2\tLL101\t    client-in-handler\n"
+        "2\tLL101\t[*] client-in-handler\n"
         "1\tLL001\t    parse-error\n"
         "Found 3 findings (1 error, 2 warnings) in 3 files; 3 files checked.\n"
+        "[*] 2 fixes available with `--fix`.\n"
     )
 
 

@@ -293,6 +293,24 @@ class FactCollector(cst.BatchableCSTVisitor):
 
     # module-level bindings -----------------------------------------------------------------
 
+    def visit_Import(self, node: cst.Import) -> None:
+        if self.current_function is None and not self._classes:
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                while isinstance(bound, cst.Attribute):  # ``import a.b`` binds ``a``
+                    bound = bound.value
+                if isinstance(bound, cst.Name):
+                    self.facts.module_level_names.add(bound.value)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self.current_function is None and not self._classes and not isinstance(
+            node.names, cst.ImportStar
+        ):
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                if isinstance(bound, cst.Name):
+                    self.facts.module_level_names.add(bound.value)
+
     def visit_Global(self, node: cst.Global) -> None:
         if self.current_function is not None:
             self.current_function.global_names.update(item.name.value for item in node.names)

@@ -21,7 +21,9 @@ _FIX_MARK = {FixSafety.SAFE: "[*]", FixSafety.UNSAFE: "[~]"}
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
 def _frame(finding: Finding, source: str) -> List[List[Segment]]:
@@ -65,11 +67,12 @@ def _finding_lines(finding: Finding, source: str) -> List[List[Segment]]:
     return lines
 
 
-def _summary(result: RunResult) -> List[List[Segment]]:
+def _summary(result: RunResult, fixed: int) -> List[List[Segment]]:
     findings = result.findings
     checked = _plural(result.files_checked, "file")
+    prefix: List[List[Segment]] = [[(f"Fixed {_plural(fixed, 'finding')}.", "bold green")]] if fixed else []
     if not findings:
-        return [[(f"All checks passed ({checked} checked).", "bold green")]]
+        return prefix + [[(f"All checks passed ({checked} checked).", "bold green")]]
     by_severity = Counter(f.severity for f in findings)
     parts = [
         _plural(by_severity[level], str(level))
@@ -88,7 +91,7 @@ def _summary(result: RunResult) -> List[List[Segment]]:
         lines.append([(f"[*] {_plural(safe, 'fix')} available with `--fix`.", "cyan")])
     if unsafe:
         lines.append([(f"[~] {_plural(unsafe, 'more fix')} available with `--fix --unsafe-fixes`.", "cyan")])
-    return lines
+    return prefix + lines
 
 
 def _statistics(result: RunResult) -> List[List[Segment]]:
@@ -102,14 +105,14 @@ def _statistics(result: RunResult) -> List[List[Segment]]:
     return rows
 
 
-def render(result: RunResult, *, color: bool = False, statistics: bool = False) -> str:
+def render(result: RunResult, *, color: bool = False, statistics: bool = False, fixed: int = 0) -> str:
     blocks: List[List[List[Segment]]] = []
     if statistics:
         blocks.append(_statistics(result))
     else:
         for finding in result.findings:
             blocks.append(_finding_lines(finding, result.sources.get(finding.path, "")))
-    blocks.append(_summary(result))
+    blocks.append(_summary(result, fixed))
     lines: List[List[Segment]] = []
     for index, block in enumerate(blocks):
         if index and not statistics:

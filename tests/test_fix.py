@@ -1,0 +1,139 @@
+"""--fix, --diff and --unsafe-fixes: golden input/output pairs, idempotence, safety."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambdalint.cli import main
+from lambdalint.config import Config
+from lambdalint.discovery import SourceFile
+from lambdalint.engine import Session
+from lambdalint.fix import apply_edits, fix_source
+from lambdalint.model import Edit, Span
+
+FIXTURES = Path(__file__).parent / "fixtures" / "fixes"
+CASES = sorted(p.name[: -len(".in.py")] for p in FIXTURES.glob("*.in.py"))
+
+
+def fix_text(text: bytes, *, unsafe: bool = False, name: str = "app.py", select=None) -> bytes:
+    config = Config(select=select)
+    session = Session.create(config)
+    return fix_source(session, SourceFile(name, Path(name), "python"), text, unsafe=unsafe).fixed
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case):
+    source = (FIXTURES / f"{case}.in.py").read_bytes()
+    expected = (FIXTURES / f"{case}.out.py").read_bytes()
+    fixed = fix_text(source)
+    assert fixed.decode() == expected.decode()
+    assert fix_text(fixed) == fixed, "a second --fix must change nothing"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_with_crlf_line_endings(case):
+    source = (FIXTURES / f"{case}.in.py").read_bytes().replace(b"\n", b"\r\n")
+    expected = (FIXTURES / f"{case}.out.py").read_bytes().replace(b"\n", b"\r\n")
+    assert fix_text(source) == expected
+
+
+def test_bom_and_encoding_declaration_are_kept():
+    source = codecs.BOM_UTF8 + (FIXTURES / "two_clients.in.py").read_bytes()
+    fixed = fix_text(source)
+    assert fixed.startswith(codecs.BOM_UTF8)
+    assert fixed[3:] == (FIXTURES / "two_clients.out.py").read_bytes()
+    latin = b"# -*- coding: latin-1 -*-\nimport boto3\nNAME = 'caf\xe9'\n\ndef handler(event, context):\n    return boto3.client('s3')\n"
+    fixed = fix_text(latin)
+    assert b"NAME = 'caf\xe9'" in fixed and b"s3_client = boto3.client('s3')" in fixed
+    fixed.decode("latin-1")
+
+
+def test_unsafe_fix_needs_the_flag():
+    source = b"import os\nimport boto3\n\ndef handler(event, context):\n    return boto3.client('s3', region_name=os.environ['AWS_REGION'])\n"
+    assert fix_text(source) == source
+    assert fix_text(source, unsafe=True) == (
+        b"import os\nimport boto3\n\ns3_client = boto3.client('s3', region_name=os.environ['AWS_REGION'])\n"
+        b"\ndef handler(event, context):\n    return s3_client\n"
+    )
+
+
+def test_fix_only_applies_selected_rules():
+    source = (FIXTURES / "two_clients.in.py").read_bytes()
+    assert fix_text(source, select=["LL001"]) == source
+
+
+def test_a_fix_that_would_break_the_file_is_dropped(monkeypatch):
+    from lambdalint.rules import ll101_client_in_handler as rule_module
+
+    def broken_hoist(self, node, function, factory):
+        from lambdalint.model import Fix, FixSafety
+
+        return Fix("break it", FixSafety.SAFE, (Edit(self.span_of(node), "return ("),))
+
+    monkeypatch.setattr(rule_module.ClientInHandler, "_hoist", broken_hoist)
+    source = b"import boto3\n\ndef handler(event, context):\n    return boto3.client('s3')\n"
+    session = Session.create(Config())
+    outcome = fix_source(session, SourceFile("app.py", Path("app.py"), "python"), source, unsafe=False)
+    assert outcome.fixed == source
+    assert [(f.rule_id, reason) for f, reason in outcome.dropped] == [("LL101", "the fixed file would not parse")]
+
+
+def test_apply_edits_at_end_of_file_without_newline():
+    assert apply_edits("a = 1", [Edit(Span(2, 1, 2, 1), "b = 2\n")]) == "a = 1b = 2\n"
+    assert apply_edits("a\r\nb\r\n", [Edit(Span(2, 1, 2, 1), "x\n")]) == "a\r\nx\r\nb\r\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "app.py").write_bytes((FIXTURES / "two_clients.in.py").read_bytes())
+    os.chmod(tmp_path / "app.py", 0o640)
+    return tmp_path
+
+
+def test_cli_diff_changes_nothing_and_exits_one(project, capsys):
+    before = (project / "app.py").read_bytes()
+    assert main(["check", "--diff", "app.py"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("--- a/app.py\n+++ b/app.py\n")
+    assert '+s3_client = boto3.client("s3")\n' in out
+    assert "Would fix 2 findings in 1 file." in err
+    assert (project / "app.py").read_bytes() == before
+
+
+def test_cli_fix_writes_atomically_keeps_permissions_and_is_idempotent(project, capsys):
+    assert main(["check", "--fix", "app.py"]) == 0
+    out = capsys.readouterr().out
+    assert out == "Fixed 2 findings.\nAll checks passed (1 file checked).\n"
+    assert (project / "app.py").read_bytes() == (FIXTURES / "two_clients.out.py").read_bytes()
+    assert stat.S_IMODE((project / "app.py").stat().st_mode) == 0o640
+    assert [p.name for p in project.iterdir()] == ["app.py"], "no temporary file is left behind"
+    assert main(["check", "--diff", "app.py"]) == 0
+    assert main(["check", "--fix", "app.py"]) == 0
+    assert (project / "app.py").read_bytes() == (FIXTURES / "two_clients.out.py").read_bytes()
+
+
+def test_cli_fix_from_stdin_prints_the_fixed_source(project, capsys, monkeypatch):
+    class FakeStdin:
+        buffer = io.BytesIO((FIXTURES / "two_clients.in.py").read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin)
+    assert main(["check", "--fix", "--stdin-filename", "app.py", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out == (FIXTURES / "two_clients.out.py").read_text()
+    assert "All checks passed" in err
+
+
+def test_text_report_marks_fixable_findings(project, capsys):
+    assert main(["check", "app.py"]) == 1
+    out = capsys.readouterr().out
+    assert "app.py:6:14: LL101 [*] client-in-handler" in out
+    assert out.endswith("[*] 2 fixes available with `--fix`.\n")
