@@ -59,4 +59,4 @@ def test_pre_commit_try_repo(tmp_path, pre_commit_home, handler, expected_code):
     output = result.stdout + result.stderr
     assert result.returncode == expected_code, output
     if expected_code:
-        assert "app.py:4:12: LL101 client-in-handler" in output
+        assert "app.py:4:12: LL101 [*] client-in-handler" in output
