@@ -97,7 +97,7 @@ def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Findi
 
     relative = session.config.relative(file.path)
     ignored = session.config.ignored_for(relative)
-    loaded = load_template_file(file.display_path, data)
+    loaded = load_template_file(file.display_path, data, file.path.parent)
     if loaded is None:
         return []
     text = _text_of(data)

@@ -592,6 +592,8 @@ class CloudFormationBuilder:
             self._role(logical_id)
         for logical_id in by_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             self._standalone_policy(logical_id)
+        for logical_id in by_type("AWS::IAM::User", "AWS::IAM::Group"):
+            self._principal_policies(logical_id)
         for logical_id in by_type("AWS::SQS::Queue"):
             self._queue(logical_id)
         for logical_id in by_type("AWS::S3::Bucket", "AWS::Serverless::Bucket"):
@@ -693,6 +695,14 @@ class CloudFormationBuilder:
                         role.permissions.policies.append(policy)
                         attached.add(role_id)
                         break
+
+    def _principal_policies(self, logical_id: str) -> None:
+        """Inline policies of users and groups: IAM policies of the template, on no function."""
+        for entry in iter_alternatives(self._prop(logical_id, "Policies")):
+            name = text(get(entry, "PolicyName")) or logical_id
+            self.template.policies.append(
+                read_policy(name, entry.span, get(entry, "PolicyDocument"), self.path)
+            )
 
     def _role_by_name(self, name: str) -> Optional[str]:
         for role_id in self.template.roles:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Union
 
 from lambdalint.iac.model import Template
@@ -68,9 +69,12 @@ def plausibly_template(display_path: str, text: str) -> bool:
     return bool(_SLS_TEXT.search(text) and _SLS_PROVIDER.search(text))
 
 
-def load_template_file(display_path: str, data: bytes) -> Union[Template, TemplateLoadError, None]:
+def load_template_file(
+    display_path: str, data: bytes, base_dir: Optional[Path] = None
+) -> Union[Template, TemplateLoadError, None]:
     """The Template in ``data``; None when the file is not a template; a TemplateLoadError
-    when it plausibly is one but cannot be read."""
+    when it plausibly is one but cannot be read. ``base_dir`` is the file's folder (Serverless
+    ``${file(...)}`` reads YAML/JSON files there); without it such variables stay unknown."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -88,10 +92,12 @@ def load_template_file(display_path: str, data: bytes) -> Union[Template, Templa
             return TemplateLoadError(error.span, error.message)
         log.debug("%s: not a template (%s)", display_path, error.message)
         return None
-    return build_template(display_path, root)
+    return build_template(display_path, root, base_dir)
 
 
-def build_template(display_path: str, root) -> Union[Template, TemplateLoadError, None]:
+def build_template(
+    display_path: str, root, base_dir: Optional[Path] = None
+) -> Union[Template, TemplateLoadError, None]:
     from lambdalint.iac.cloudformation import build_cloudformation, is_template
     from lambdalint.iac.serverless import build_serverless, is_serverless
 
@@ -99,7 +105,7 @@ def build_template(display_path: str, root) -> Union[Template, TemplateLoadError
         if is_template(root):
             return build_cloudformation(display_path, root)
         if is_serverless(root):
-            return build_serverless(display_path, root)
+            return build_serverless(display_path, root, base_dir)
     except RecursionError:
         return TemplateLoadError(root.span, "the template nests too deeply to be read")
     return None

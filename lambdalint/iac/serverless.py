@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from lambdalint.iac.cloudformation import (
@@ -95,9 +96,12 @@ def is_serverless(root: Located) -> bool:
 class VariableResolver:
     """Resolves ``${...}`` in a serverless.yml Located tree."""
 
-    def __init__(self, root: Located) -> None:
+    def __init__(self, root: Located, base_dir: Optional[Path] = None) -> None:
         self.root = root
+        #: the folder of serverless.yml, for ${file(...)}; None: such variables stay unknown
+        self.base_dir = base_dir
         self._stage: Optional[str] = None
+        self._files: Dict[str, Optional[Located]] = {}
 
     def stage(self) -> str:
         if self._stage is None:
@@ -132,16 +136,14 @@ class VariableResolver:
                 resolved = self._string(value, depth)
             except _Unresolved as error:
                 return Located(Unknown(error.reason), item.span, item.path)
+            if isinstance(resolved, _Foreign):  # from another file: every line is the usage's
+                return _relocate_all(resolved.item, item.span, item.path)
             if isinstance(resolved, Located):  # a whole structure from ${self:...}
-                return self._relocate(resolved, item.span, item.path)
+                if isinstance(resolved.value, (dict, list)):
+                    return resolved  # nested values keep their own lines
+                return Located(resolved.value, item.span, item.path)
             return Located(resolved, item.span, item.path)
         return item
-
-    def _relocate(self, item: Located, span: Span, path: str) -> Located:
-        """A value taken from elsewhere in the file, reported where it is used."""
-        if isinstance(item.value, (dict, list)):
-            return item  # nested values keep their own lines
-        return Located(item.value, span, path)
 
     def _value(self, item: Located, depth: int) -> Any:
         resolved = self.resolve(item, depth + 1)
@@ -206,6 +208,11 @@ class VariableResolver:
             return int(option)
         if option in ("true", "false"):
             return option == "true"
+        if option.startswith("file(") and ")" in option:
+            close = option.index(")")
+            rest = option[close + 1:]
+            if rest == "" or rest.startswith(":"):
+                return self._file(option[5:close].strip(), rest[1:].strip(), depth)
         source, colon, address = option.partition(":")
         if not colon:
             if re.fullmatch(r"[A-Za-z0-9_.\-/]+", option) and "." not in option:
@@ -215,6 +222,8 @@ class VariableResolver:
         address = address.strip()
         if source == "self":
             return self._self(address, depth)
+        if source.startswith("file(") and source.endswith(")"):
+            return self._file(source[5:-1].strip(), address, depth)
         if source == "sls" and address == "stage":
             return self.stage()
         if source == "opt":
@@ -223,22 +232,74 @@ class VariableResolver:
             raise _Unresolved(f"${{env:{address}}} is read from the environment at deploy time")
         raise _Unresolved(f"${{{option}}} is only known at deploy time")
 
+    def _file(self, name: str, address: str, depth: int) -> Any:
+        """``${file(./config.yml):a.b}``: a YAML/JSON file beside serverless.yml, read with the
+        same safe loader (JavaScript and other files are never run: they stay unknown)."""
+        name = name.strip("'\"")
+        if self.base_dir is None:
+            raise _Unresolved(f"${{file({name})}} is read at deploy time")
+        if not name.endswith((".yml", ".yaml", ".json")):
+            raise _Unresolved(f"${{file({name})}} is not a YAML/JSON file")
+        if name not in self._files:
+            self._files[name] = None
+            path = self.base_dir / name
+            try:
+                if path.is_file() and path.stat().st_size <= 2_000_000:
+                    from lambdalint.iac.yaml_source import TemplateSyntaxError, load_document
+
+                    try:
+                        self._files[name] = load_document(path.read_text("utf-8-sig"), path.name)
+                    except TemplateSyntaxError:
+                        pass
+            except (OSError, UnicodeDecodeError):
+                pass
+        item = self._files[name]
+        if item is None:
+            raise _Unresolved(f"${{file({name})}} cannot be read")
+        return self._walk(item, address, f"file({name})", depth, foreign=True)
+
     def _self(self, address: str, depth: int) -> Any:
-        item: Optional[Located] = self.root
+        return self._walk(self.root, address, "self", depth)
+
+    def _walk(self, item: Optional[Located], address: str, source: str, depth: int, foreign: bool = False) -> Any:
         for step in address.split(".") if address else []:
+            if item is not None and isinstance(item.value, str) and "${" in item.value:
+                item = self.resolve(item, depth + 1)  # custom: ${file(vars.yml)}
             if item is not None and isinstance(item.value, list) and step.isdigit():
                 index = int(step)
                 item = item.value[index] if index < len(item.value) else None
             else:
                 item = get(item, step)
             if item is None:
-                raise _Unresolved(f"${{self:{address}}} is not in the file")
+                raise _Unresolved(f"${{{source}:{address}}} is not in the file")
         assert item is not None
         if isinstance(item.value, (dict, list)):
-            return self.resolve(item, depth + 1)
-        if address == "provider.stage":
+            resolved = self.resolve(item, depth + 1)
+            # a structure from another file has that file's lines: not ours to report
+            return _Foreign(resolved) if foreign else resolved
+        if address == "provider.stage" and source == "self":
             return self.stage()
         return self._value(item, depth)
+
+
+class _Foreign:
+    """A structure read from another file (its spans are that file's)."""
+
+    def __init__(self, item: Located) -> None:
+        self.item = item
+
+
+def _relocate_all(item: Located, span: Span, path: str) -> Located:
+    value = item.value
+    if isinstance(value, dict):
+        mapping = LocatedMap()
+        for key, child in value.items():
+            mapping[key] = _relocate_all(child, span, path)
+            mapping.key_spans[key] = span
+        return Located(mapping, span, path)
+    if isinstance(value, list):
+        return Located([_relocate_all(child, span, path) for child in value], span, path)
+    return Located(value, span, path)
 
 
 def _closing(value: str, start: int) -> int:
@@ -303,10 +364,10 @@ def _statements_policy(name: str, statements: Located, path: str) -> Any:
 
 
 class ServerlessBuilder:
-    def __init__(self, path: str, root: Located) -> None:
+    def __init__(self, path: str, root: Located, base_dir: Optional[Path] = None) -> None:
         self.path = path
         self.raw_root = root
-        self.variables = VariableResolver(root)
+        self.variables = VariableResolver(root, base_dir)
         self.template = Template(path=path, format="serverless", files=[path])
         resources = self.variables.resolve(get(root, "resources"))
         if resources is not None and isinstance(resources.value, list):  # a list of fragments
@@ -493,9 +554,10 @@ class ServerlessBuilder:
                 self.template.buckets[logical_id] = Bucket(logical_id, bucket.span, self.path, name=bucket)
 
 
-def build_serverless(path: str, root: Located) -> Template:
-    """The Template of a serverless.yml document (see :func:`is_serverless`)."""
-    return ServerlessBuilder(path, root).build()
+def build_serverless(path: str, root: Located, base_dir: Optional[Path] = None) -> Template:
+    """The Template of a serverless.yml document (see :func:`is_serverless`); ``base_dir``
+    (the file's folder) lets ``${file(...)}`` read YAML/JSON files beside it."""
+    return ServerlessBuilder(path, root, base_dir).build()
 
 
 __all__ = ["VariableResolver", "build_serverless", "is_serverless"]
