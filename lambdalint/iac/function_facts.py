@@ -11,7 +11,7 @@ import fnmatch
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Optional
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from lambdalint.iac.model import (
     Bucket,
@@ -50,6 +50,18 @@ def seconds(value: Any) -> Optional[int]:
     return None
 
 
+def branches(item: Located, when: Tuple[str, ...] = ()) -> Iterator[Tuple[Located, str]]:
+    """Like :func:`possibilities`, with which way each ``!If`` went: (value, text) where text
+    is "" or, for a message, " when `IsProd`" / " unless `IsProd`" (nested ones joined)."""
+    if isinstance(item.value, Conditional):
+        condition = item.value.condition
+        for index, branch in enumerate(item.value.branches):
+            word = f"`{condition}`" if index == 0 else f"not `{condition}`"
+            yield from branches(branch, when + (word,))
+    else:
+        yield item, (" when " + " and ".join(when)) if when else ""
+
+
 def describe_unknown(value: Any) -> str:
     if isinstance(value, Located):
         value = value.value
@@ -65,7 +77,8 @@ class TimeoutChoice:
 
     seconds: int
     located: Optional[Located]
-    condition: Optional[str]
+    #: "" or " when `IsProd`" / " when not `IsProd`", ready for a message
+    when: str = ""
 
     @property
     def is_default(self) -> bool:
@@ -76,9 +89,9 @@ def timeout_choices(function: Function, rule_id: str = "") -> List[TimeoutChoice
     """Every known timeout ``function`` may be deployed with; unknown ones are left out (and
     logged), so a rule comparing timeouts only ever compares numbers."""
     if function.timeout is None:
-        return [TimeoutChoice(function.default_timeout, None, None)]
+        return [TimeoutChoice(function.default_timeout, None)]
     choices = []
-    for located, condition in possibilities(function.timeout):
+    for located, when in branches(function.timeout):
         value = seconds(located)
         if value is None:
             log.debug(
@@ -86,7 +99,7 @@ def timeout_choices(function: Function, rule_id: str = "") -> List[TimeoutChoice
                 rule_id, function.path, function.logical_id, describe_unknown(located),
             )
             continue
-        choices.append(TimeoutChoice(value, located, condition))
+        choices.append(TimeoutChoice(value, located, when))
     return choices
 
 

@@ -1,0 +1,234 @@
+"""LL602 timeout-exceeds-api-limit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from lambdalint.iac.function_facts import seconds, timeout_choices
+from lambdalint.iac.model import EventSource
+from lambdalint.model import Related
+from lambdalint.rule import Example, TemplateRule
+
+log = logging.getLogger("lambdalint.rules")
+
+#: API Gateway's default integration timeout (REST and HTTP APIs), in seconds
+API_GATEWAY_LIMIT = 29
+
+API_KINDS = frozenset({"api", "http-api"})
+
+
+class TimeoutExceedsApiLimit(TemplateRule):
+    """A function behind API Gateway whose timeout is longer than the API waits for it.
+
+    ## What it does
+    Flags the timeout of a function that serves an API Gateway REST or HTTP API (SAM `Api` /
+    `HttpApi` events, Serverless `http` / `httpApi` events, API Gateway integrations in
+    CloudFormation or Terraform) when it is longer than 29 seconds, the integration timeout
+    API Gateway applies by default, or longer than the integration's own timeout when the
+    template sets one. A timeout of exactly 29 s is fine. Unknown timeouts (a parameter
+    without a default) are not reported.
+
+    ## Why is this bad in Lambda
+    API Gateway stops waiting after its integration timeout and answers the client with
+    `504 Gateway Timeout`, but the function keeps running (and billing) until it finishes or
+    hits its own timeout. The client may retry while the first attempt is still writing, so the
+    work is done twice, and the extra seconds of timeout buy nothing: no caller ever sees their
+    result. Long work belongs behind a queue or a Step Functions execution, with the API
+    answering `202 Accepted`.
+
+    ## Example
+    ```yaml
+    Resources:
+      Report:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Timeout: 120
+          Events:
+            Get:
+              Type: Api
+              Properties: {Path: /report, Method: get}
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Report:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Timeout: 25
+          Events:
+            Get:
+              Type: Api
+              Properties: {Path: /report, Method: get}
+    ```
+
+    ## Fix safety
+    No automatic fix: lowering the timeout may cut real work short; moving the work off the
+    request path is a design change.
+    """
+
+    id = "LL602"
+    name = "timeout-exceeds-api-limit"
+
+    INVALID = (
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Report:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 120\n"
+            "      Events:\n"
+            "        Get:\n"
+            "          Type: Api\n"
+            "          Properties: {Path: /report, Method: get}\n",
+            lines=(9,),
+            path="template.yaml",
+        ),
+        # the timeout comes from Globals: reported where it is written
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Globals:\n"
+            "  Function:\n"
+            "    Timeout: 60\n"
+            "Resources:\n"
+            "  Report:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Events:\n"
+            "        Get:\n"
+            "          Type: HttpApi\n",
+            lines=(4,),
+            path="template.yaml",
+        ),
+        Example(
+            "service: reports\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "functions:\n"
+            "  report:\n"
+            "    handler: handler.report\n"
+            "    timeout: 30\n"
+            "    events:\n"
+            "      - http:\n"
+            "          path: report\n"
+            "          method: get\n",
+            lines=(8,),
+            path="serverless.yml",
+        ),
+    )
+    VALID = (
+        # exactly the limit
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Report:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 29\n"
+            "      Events:\n"
+            "        Get:\n"
+            "          Type: Api\n"
+            "          Properties: {Path: /report, Method: get}\n",
+            path="template.yaml",
+        ),
+        # a long timeout is fine for a queue consumer
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Jobs:\n"
+            "    Type: AWS::SQS::Queue\n"
+            "    Properties:\n"
+            "      VisibilityTimeout: 1800\n"
+            "  Worker:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 300\n"
+            "      Events:\n"
+            "        Work:\n"
+            "          Type: SQS\n"
+            "          Properties:\n"
+            "            Queue: !GetAtt Jobs.Arn\n",
+            path="template.yaml",
+        ),
+        # unknown: a parameter without a default
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Parameters:\n"
+            "  ApiTimeout:\n"
+            "    Type: Number\n"
+            "Resources:\n"
+            "  Report:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: !Ref ApiTimeout\n"
+            "      Events:\n"
+            "        Get:\n"
+            "          Type: Api\n"
+            "          Properties: {Path: /report, Method: get}\n",
+            path="template.yaml",
+        ),
+    )
+
+    def _limit(self, event: EventSource) -> Optional[int]:
+        if event.integration_timeout is None:
+            return API_GATEWAY_LIMIT
+        limit = seconds(event.integration_timeout)
+        if limit is None:
+            log.debug("%s: %s: integration timeout of %s unknown", self.id, event.path, event.name)
+        return limit
+
+    def check(self) -> None:
+        for function in self.template.functions:
+            events = [event for event in function.events if event.kind in API_KINDS]
+            if not events:
+                continue
+            reported = set()
+            for choice in timeout_choices(function, self.id):
+                if choice.located is None:
+                    continue  # the 3 s / 6 s default never exceeds the limit
+                for event in events:
+                    limit = self._limit(event)
+                    if limit is None or choice.seconds <= limit:
+                        continue
+                    key = (choice.located.span, choice.located.path)
+                    if key in reported:
+                        continue
+                    reported.add(key)
+                    kind = "HTTP API" if event.kind == "http-api" else "API Gateway"
+                    self.report(
+                        choice.located.span,
+                        f"Function `{function.logical_id}` may run {choice.seconds} s{choice.when}, but "
+                        f"its {kind} event `{event.name}` gives up after {limit} s",
+                        path=choice.located.path or function.path,
+                        hint=f"Keep the timeout at or below {limit} s, or move long work behind "
+                        "a queue and answer 202.",
+                        related=[
+                            Related(
+                                event.path or function.path,
+                                event.span,
+                                f"{kind} event `{event.name}`",
+                            )
+                        ],
+                    )

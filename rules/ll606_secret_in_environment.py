@@ -1,0 +1,173 @@
+"""LL606 secret-in-environment."""
+
+from __future__ import annotations
+
+from lambdalint.iac.function_facts import branches
+from lambdalint.iac.secrets import secret_kind
+from lambdalint.model import Severity
+from lambdalint.rule import Example, TemplateRule
+
+
+class SecretInEnvironment(TemplateRule):
+    """A plaintext secret in a function's environment variables.
+
+    ## What it does
+    Flags an environment variable of a function (`Environment.Variables`, SAM `Globals`,
+    Serverless `environment` at function or provider level, Terraform `environment`) whose
+    literal value is a secret:
+
+    - by its value, whatever the name: AWS access key ids (`AKIA...`, `ASIA...`), PEM private
+      keys, well-known token formats (GitHub `ghp_`, Slack `xox*-`, Stripe `sk_live_`, GitLab,
+      Google, SendGrid, npm, JWTs), URLs with a password (`postgres://app:pw@db/prod`), and AWS
+      secret access keys (40 characters of base64 under a key-like name);
+    - by its name: `PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`...
+      unless the name ends in a word that makes it a pointer to a secret or a setting about one
+      (`DB_PASSWORD_SECRET_ARN`, `APP_PRIVATE_KEY_SECRET_NAME`, `API_KEY_PARAMETER`,
+      `TOKEN_URL`, `TOKEN_TTL`...).
+
+    Dynamic references (`{{resolve:secretsmanager:...}}`, `{{resolve:ssm-secure:...}}`),
+    Serverless `${ssm:...}` variables, `!Ref`/`!GetAtt` values, ARNs, parameter paths, empty
+    values and placeholders (`changeme`, `<token>`) are not secrets.
+
+    ## Why is this bad in Lambda
+    Environment variables are part of the function's configuration: anyone with
+    `lambda:GetFunctionConfiguration` reads them in clear text, they are printed by the console,
+    `aws lambda get-function`, CloudFormation events and drift detection, and the value in the
+    template is committed to version control and copied to every stack. Rotating it means a
+    redeploy. Keep the secret in Secrets Manager or SSM Parameter Store and pass its name.
+
+    ## Example
+    ```yaml
+    Resources:
+      Api:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Environment:
+            Variables:
+              DB_PASSWORD: hunter2-prod
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Api:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Environment:
+            Variables:
+              DB_PASSWORD_SECRET_ARN: !Ref DbSecret
+    ```
+
+    ## Fix safety
+    No automatic fix: the secret has to be moved to a secret store (and rotated, since it was
+    committed).
+    """
+
+    id = "LL606"
+    name = "secret-in-environment"
+    severity = Severity.ERROR
+
+    INVALID = (
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Api:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 10\n"
+            "      Environment:\n"
+            "        Variables:\n"
+            "          TABLE_NAME: orders\n"
+            "          DB_PASSWORD: hunter2-prod\n"
+            "          AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE\n"
+            "          DATABASE_URL: postgres://app:s3cr3t@db.internal:5432/app\n",
+            lines=(13, 14, 15),
+            path="template.yaml",
+        ),
+        Example(
+            "service: notify\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "  timeout: 10\n"
+            "  environment:\n"
+            "    SLACK_BOT_TOKEN: xoxb-2222222222-3333333333-AbCdEfGhIjKlMnOpQrStUvWx\n"
+            "functions:\n"
+            "  notify:\n"
+            "    handler: handler.notify\n",
+            lines=(7,),
+            path="serverless.yml",
+        ),
+    )
+    VALID = (
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  DbSecret:\n"
+            "    Type: AWS::SecretsManager::Secret\n"
+            "  Api:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 10\n"
+            "      Environment:\n"
+            "        Variables:\n"
+            "          DB_PASSWORD: '{{resolve:secretsmanager:prod/db:SecretString:password}}'\n"
+            "          API_TOKEN: '{{resolve:ssm-secure:/prod/api/token}}'\n"
+            "          DB_PASSWORD_SECRET_ARN: !Ref DbSecret\n"
+            "          APP_PRIVATE_KEY_SECRET_NAME: prod/app/private-key\n"
+            "          API_KEY_PARAMETER: /prod/api/key\n"
+            "          TOKEN_TTL: '3600'\n"
+            "          SECRET: ''\n"
+            "          PASSWORD_MIN_LENGTH: '12'\n"
+            "          GIT_SHA: 55e7e7703f17c41f276caf8f1a1b744d674259f8\n",
+            path="template.yaml",
+        ),
+        Example(
+            "service: notify\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "  timeout: 10\n"
+            "  environment:\n"
+            "    SLACK_TOKEN: ${ssm:/notify/slack-token}\n"
+            "functions:\n"
+            "  notify:\n"
+            "    handler: handler.notify\n",
+            path="serverless.yml",
+        ),
+    )
+
+    def check(self) -> None:
+        reported = set()
+        for function in self.template.functions:
+            for variable, value in function.environment.items():
+                for located, when in branches(value):
+                    if not isinstance(located.value, str):
+                        continue
+                    kind = secret_kind(variable, located.value)
+                    if kind is None:
+                        continue
+                    path = located.path or function.path or self.template.path
+                    key = (path, located.span, variable)
+                    if key in reported:
+                        continue  # provider/Globals variables are shared by every function
+                    reported.add(key)
+                    self.report(
+                        located.span,
+                        f"Environment variable `{variable}` of `{function.logical_id}` holds "
+                        f"{kind} in plain text{when}",
+                        path=path,
+                        hint="Store it in Secrets Manager or SSM Parameter Store and pass its "
+                        "name or a dynamic reference ({{resolve:secretsmanager:...}}); rotate "
+                        "the exposed value.",
+                    )
