@@ -60,9 +60,13 @@ def _mentions_a_format(text: str) -> bool:
     )
 
 
-def plausibly_template(display_path: str, text: str) -> bool:
+def _named_like_a_template(display_path: str) -> bool:
     name = display_path.rsplit("/", 1)[-1]
-    if _TEMPLATE_NAME.search(name) or name.endswith(".template"):
+    return bool(_TEMPLATE_NAME.search(name)) or name.endswith(".template")
+
+
+def plausibly_template(display_path: str, text: str) -> bool:
+    if _named_like_a_template(display_path):
         return True
     if _CFN_TEXT.search(text):
         return True
@@ -83,7 +87,7 @@ def load_template_file(
             line = data[: error.start].count(b"\n") + 1
             return TemplateLoadError(Span(line, 1, line, 1), f"not UTF-8 text: {error.reason}")
         return None
-    if not _mentions_a_format(text):
+    if not _mentions_a_format(text) and not _named_like_a_template(display_path):
         return None
     try:
         root = load_document(text, display_path)
