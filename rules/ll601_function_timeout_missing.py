@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lambdalint.iac.function_facts import branches
 from lambdalint.rule import Example, TemplateRule
 
 
@@ -127,12 +128,18 @@ class FunctionTimeoutMissing(TemplateRule):
 
     def check(self) -> None:
         for function in self.template.functions:
-            if function.timeout is not None:
-                continue
+            if function.timeout is None:
+                when = ""
+            else:
+                # ``!If [Cond, 30, !Ref AWS::NoValue]``: one branch leaves the default
+                unset = [when for located, when in branches(function.timeout) if located.value is None]
+                if not unset:
+                    continue
+                when = unset[0]
             self.report(
                 function.span,
-                f"Function `{function.logical_id}` sets no timeout, so it is killed after the "
-                f"default {function.default_timeout} s",
+                f"Function `{function.logical_id}` sets no timeout{when}, so it is killed after "
+                f"the default {function.default_timeout} s",
                 path=function.path,
                 hint="Set a timeout that covers the slowest legitimate invocation "
                 "(per function, or once in SAM Globals / Serverless provider.timeout).",

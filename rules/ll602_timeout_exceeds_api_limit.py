@@ -12,8 +12,10 @@ from lambdalint.rule import Example, TemplateRule
 
 log = logging.getLogger("lambdalint.rules")
 
-#: API Gateway's default integration timeout (REST and HTTP APIs), in seconds
-API_GATEWAY_LIMIT = 29
+#: API Gateway's integration timeouts when the template sets none, in seconds: 29 s for REST
+#: APIs (the default, raisable per API since 2024 through TimeoutInMillis), 30 s for HTTP APIs
+#: (their fixed maximum)
+DEFAULT_LIMITS = {"api": 29, "http-api": 30}
 
 API_KINDS = frozenset({"api", "http-api"})
 
@@ -24,10 +26,11 @@ class TimeoutExceedsApiLimit(TemplateRule):
     ## What it does
     Flags the timeout of a function that serves an API Gateway REST or HTTP API (SAM `Api` /
     `HttpApi` events, Serverless `http` / `httpApi` events, API Gateway integrations in
-    CloudFormation or Terraform) when it is longer than 29 seconds, the integration timeout
-    API Gateway applies by default, or longer than the integration's own timeout when the
-    template sets one. A timeout of exactly 29 s is fine. Unknown timeouts (a parameter
-    without a default) are not reported.
+    CloudFormation or Terraform) when it is longer than the time API Gateway waits for the
+    integration: the integration's own timeout when the template sets one (`TimeoutInMillis`,
+    `timeout_milliseconds`), else 29 seconds for a REST API (the default) and 30 seconds for
+    an HTTP API (its maximum). A timeout of exactly 29 s is fine. Unknown timeouts (a
+    parameter without a default) are not reported.
 
     ## Why is this bad in Lambda
     API Gateway stops waiting after its integration timeout and answers the client with
@@ -193,7 +196,7 @@ class TimeoutExceedsApiLimit(TemplateRule):
 
     def _limit(self, event: EventSource) -> Optional[int]:
         if event.integration_timeout is None:
-            return API_GATEWAY_LIMIT
+            return DEFAULT_LIMITS[event.kind]
         limit = seconds(event.integration_timeout)
         if limit is None:
             log.debug("%s: %s: integration timeout of %s unknown", self.id, event.path, event.name)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Dict, List, Tuple
+
 from lambdalint.iac.function_facts import branches
+from lambdalint.iac.model import Function, Located
 from lambdalint.iac.secrets import secret_kind
-from lambdalint.model import Severity
+from lambdalint.model import Severity, Span
 from lambdalint.rule import Example, TemplateRule
 
 
@@ -148,7 +151,9 @@ class SecretInEnvironment(TemplateRule):
     )
 
     def check(self) -> None:
-        reported = set()
+        # (file, span, variable) -> what it is, and every function that gets it: a variable of
+        # SAM Globals or Serverless provider.environment is written once for all functions
+        found: Dict[Tuple[str, Span, str], Tuple[Located, str, str, List[Function]]] = {}
         for function in self.template.functions:
             for variable, value in function.environment.items():
                 for located, when in branches(value):
@@ -159,15 +164,24 @@ class SecretInEnvironment(TemplateRule):
                         continue
                     path = located.path or function.path or self.template.path
                     key = (path, located.span, variable)
-                    if key in reported:
-                        continue  # provider/Globals variables are shared by every function
-                    reported.add(key)
-                    self.report(
-                        located.span,
-                        f"Environment variable `{variable}` of `{function.logical_id}` holds "
-                        f"{kind} in plain text{when}",
-                        path=path,
-                        hint="Store it in Secrets Manager or SSM Parameter Store and pass its "
-                        "name or a dynamic reference ({{resolve:secretsmanager:...}}); rotate "
-                        "the exposed value.",
-                    )
+                    if key not in found:
+                        found[key] = (located, kind, when, [])
+                    found[key][3].append(function)
+        for (path, span, variable), (located, kind, when, functions) in found.items():
+            first = functions[0]
+            shared = len(functions) > 1 or (
+                path == (first.path or self.template.path) and span.line < first.span.line
+            )
+            if shared:
+                names = ", ".join(f"`{function.logical_id}`" for function in functions)
+                whose = f"(shared by {names})"
+            else:
+                whose = f"of `{first.logical_id}`"
+            self.report(
+                span,
+                f"Environment variable `{variable}` {whose} holds {kind} in plain text{when}",
+                path=path,
+                hint="Store it in Secrets Manager or SSM Parameter Store and pass its "
+                "name or a dynamic reference ({{resolve:secretsmanager:...}}); rotate "
+                "the exposed value.",
+            )

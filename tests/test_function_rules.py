@@ -418,7 +418,7 @@ def test_ll606_reports_each_secret_value_line():
     found = run("LL606", template(function("Api", 1, environment=env)))
     assert lines(found) == [11, 12, 13, 14, 17, 18]
     assert all(f.severity is Severity.ERROR for f in found)
-    assert "`IsProd`" in found[-1].message
+    assert "when not `IsProd`" in found[-1].message
     assert "hunter2" not in " ".join(f.message for f in found)  # never echo the secret
 
 
@@ -426,6 +426,12 @@ def test_ll606_shared_variables_are_reported_once():
     shared = at("AKIAIOSFODNN7EXAMPLE", 7)
     found = run("LL606", template(function("a", 10, environment={"K": shared}), function("b", 20, environment={"K": shared})))
     assert lines(found) == [7]
+    assert "(shared by `a`, `b`)" in found[0].message
+    # written above its only function: a provider/Globals variable
+    found = run("LL606", template(function("a", 10, environment={"K": shared})))
+    assert "(shared by `a`)" in found[0].message
+    found = run("LL606", template(function("a", 1, environment={"K": shared})))
+    assert "of `a`" in found[0].message
 
 
 @pytest.mark.parametrize(
@@ -488,3 +494,28 @@ def test_secret_names():
 def test_seconds():
     assert [seconds(v) for v in (30, "600", " 45 ", 12.0)] == [30, 600, 45, 12]
     assert [seconds(v) for v in (True, "10s", Unknown("x"), Reference("P"), 1.5, None)] == [None] * 6
+
+
+def test_ll601_and_ll603_an_if_branch_without_timeout_is_the_default():
+    timeout = at(Conditional("IsProd", (at(120, 5), at(None, 5))), 5)
+    found = run("LL601", template(function("Job", 1, timeout=timeout)))
+    assert lines(found) == [1] and "when not `IsProd`" in found[0].message
+    # the default 3 s branch is fine for a 30 s queue, the 120 s one is not
+    found = run(
+        "LL603",
+        template(function("Job", 1, timeout=timeout, events=[sqs_event("Q")]), queues={"Q": queue("Q", 20)}),
+    )
+    assert lines(found) == [20] and "120 s when `IsProd`" in found[0].message
+
+
+def test_ll602_http_apis_wait_30_seconds_rest_apis_29():
+    found = run(
+        "LL602",
+        template(
+            function("Http30", 1, timeout=at(30, 5), events=[api_event(8, "http-api")]),
+            function("Http31", 20, timeout=at(31, 25), events=[api_event(28, "http-api")]),
+            function("Rest30", 40, timeout=at(30, 45), events=[api_event(48, "api")]),
+        ),
+    )
+    assert lines(found) == [25, 45]
+    assert "after 30 s" in found[0].message and "after 29 s" in found[1].message

@@ -92,6 +92,9 @@ def timeout_choices(function: Function, rule_id: str = "") -> List[TimeoutChoice
         return [TimeoutChoice(function.default_timeout, None)]
     choices = []
     for located, when in branches(function.timeout):
+        if located.value is None:  # !If [Cond, 30, !Ref AWS::NoValue]: the default
+            choices.append(TimeoutChoice(function.default_timeout, None, when))
+            continue
         value = seconds(located)
         if value is None:
             log.debug(
