@@ -398,7 +398,7 @@ class ServerlessBuilder:
 
         functions_node = get(root, "functions")
         folder = posixpath.dirname(self.path) or "."
-        declared: List[Tuple[Function, Optional[Located]]] = []
+        declared: List[Tuple[Function, Optional[Located], Optional[Located]]] = []
         for name, raw in (as_map(functions_node) or {}).items():
             definition = self.value(raw)
             span = key_span(functions_node, name) or raw.span
@@ -419,14 +419,16 @@ class ServerlessBuilder:
             function.permissions = provider_permissions
             self.template.functions.append(function)
             self.cfn.add_function(function, _normalize(name) + "LambdaFunction")
-            declared.append((function, get(definition, "role") or provider_role))
-            self._own_statements(function, definition, provider_permissions)
+            declared.append((function, definition, get(definition, "role") or provider_role))
 
         self.cfn.build()
         self.template.format = "serverless"
-        for function, role in declared:
+        # after the resources: policies there may attach to the shared role
+        for function, definition, role in declared:
             if role is not None:
                 self._use_role(function, role)
+            else:
+                self._own_statements(function, definition, provider_permissions)
         return self.template
 
     def _provider_permissions(self, provider: Optional[Located]) -> Tuple[Permissions, Optional[Located]]:
