@@ -14,6 +14,7 @@ from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
 from lambdalint.iac.model import (
     Function,
+    Interpolated,
     Located,
     Permissions,
     Policy,
@@ -61,19 +62,29 @@ def iter_allow_statements(template: Template) -> Iterator[Tuple[Policy, Statemen
                     log.debug("%s: statement effect unknown (%s)", template.path, effect.value.reason)
 
 
-def concrete_strings(items: Iterable[Located], *, what: str = "value") -> Iterator[Tuple[Located, Optional[str]]]:
+def concrete_strings(
+    items: Iterable[Located], *, what: str = "value", interpolated: bool = False
+) -> Iterator[Tuple[Located, Optional[str]]]:
     """Each string that ``items`` (an Action/Resource list) may hold, with the condition that
-    selects it. Lists inside ``!If`` branches are flattened; unknowns are skipped."""
+    selects it. Lists inside ``!If`` branches are flattened; unknowns are skipped, except
+    that ``interpolated=True`` also yields partly known strings (:class:`Interpolated`, read
+    with :func:`text_of`) for callers that only look at their literal parts."""
     for item in items:
         for concrete, condition in possibilities(item):
             value = concrete.value
-            if isinstance(value, str):
+            if isinstance(value, str) or (interpolated and isinstance(value, Interpolated)):
                 yield concrete, condition
             elif isinstance(value, list):
-                for inner, inner_condition in concrete_strings(value, what=what):
+                for inner, inner_condition in concrete_strings(value, what=what, interpolated=interpolated):
                     yield inner, inner_condition or condition
             elif isinstance(value, Unknown):
                 log.debug("%s unknown at line %d (%s): not judged", what, concrete.span.line, value.reason)
+
+
+def text_of(located: Located) -> str:
+    """A string value, or an Interpolated one's text (unknown parts written ``${...}``)."""
+    value = located.value
+    return value.text if isinstance(value, Interpolated) else value
 
 
 def condition_note(*conditions: Optional[str]) -> str:
@@ -83,26 +94,27 @@ def condition_note(*conditions: Optional[str]) -> str:
         return ""
     quoted = " and ".join(f'"{name}"' for name in names)
     plural = "s" if len(names) > 1 else ""
-    return f" (in a branch of !If on condition{plural} {quoted})"
+    return f" (in one branch of condition{plural} {quoted})"
 
 
 def function_roles(template: Template) -> Iterator[Tuple[Union[Function, Role], Permissions, str]]:
-    """The permissions of every function and of every Lambda execution role, each once, with a
-    label for messages: a function's own permissions, the role a function names with
-    ``Role: !GetAtt R.Arn`` / ``role = aws_iam_role.r.arn``, and roles whose trust policy lets
-    ``lambda.amazonaws.com`` assume them."""
-    seen = set()
+    """The permissions of every function and of every Lambda execution role, with a label
+    for messages: each function's own permissions, the role a function names with
+    ``Role: !GetAtt R.Arn`` / ``role = aws_iam_role.r.arn`` (when the loader did not already
+    make its permissions the function's), and roles whose trust policy lets
+    ``lambda.amazonaws.com`` assume them. Functions sharing one role each get a tuple with
+    the same :class:`Permissions`; callers deduplicate findings by value location."""
+    yielded = set()
     for function in template.functions:
-        if id(function.permissions) not in seen:
-            seen.add(id(function.permissions))
-            yield function, function.permissions, f"function {function.logical_id}"
+        yielded.add(id(function.permissions))
+        yield function, function.permissions, f"function {function.logical_id}"
         role = _named_role(template, function)
-        if role is not None and id(role.permissions) not in seen:
-            seen.add(id(role.permissions))
+        if role is not None and role.permissions is not function.permissions:
+            yielded.add(id(role.permissions))
             yield role, role.permissions, f"role {role.logical_id} of function {function.logical_id}"
     for role in template.roles.values():
-        if LAMBDA_PRINCIPAL in role.trusted_services and id(role.permissions) not in seen:
-            seen.add(id(role.permissions))
+        if LAMBDA_PRINCIPAL in role.trusted_services and id(role.permissions) not in yielded:
+            yielded.add(id(role.permissions))
             yield role, role.permissions, f"Lambda execution role {role.logical_id}"
 
 
@@ -120,7 +132,8 @@ _MANAGED_ARN = re.compile(r"^arn:(?:aws[\w-]*|\$\{AWS::Partition\}):iam::aws:pol
 
 def aws_managed_policy_name(value: str) -> Optional[str]:
     """``arn:aws:iam::aws:policy/service-role/X`` (any partition, or ``${AWS::Partition}``) or a
-    bare SAM name ``X`` -> ``X``; None for customer managed ARNs and anything else."""
+    bare SAM name ``X`` -> ``X``; None for customer managed ARNs and anything else (a name
+    with an unresolved ``${...}`` part included)."""
     text = value.strip()
     match = _MANAGED_ARN.match(text)
     if match:

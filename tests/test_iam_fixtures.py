@@ -1,0 +1,114 @@
+"""LL501-LL504 through the real engine on template files of every format that can express them.
+
+The fixtures under ``tests/fixtures/templates/iam/`` mark each expected finding with a comment on
+its line (``# expect: LL501``); JSON has no comments (nor has JSON inside a Terraform heredoc),
+so those expectations are listed here. Every other line must stay quiet: the fixtures are full
+of cases written to tempt the rules (actions that only accept "*", Deny statements, partial
+wildcards on named resources, ``!If`` branches that are both fine, ``!Sub`` ARNs, unknown
+parameters, broad policies on roles that are not Lambda's).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, Set, Tuple
+
+import pytest
+
+from tests.conftest import lint_tree
+
+IAM = Path(__file__).parent / "fixtures" / "templates" / "iam"
+RULES = ["LL501", "LL502", "LL503", "LL504"]
+_EXPECT = re.compile(r"#\s*expect:\s*((?:LL\d{3}\s*,?\s*)+)")
+
+#: expectations that cannot be written as comments: file -> {(line, rule)}
+UNMARKED: Dict[str, Set[Tuple[int, str]]] = {
+    "cfn_roles.json": {
+        (24, "LL503"),  # Fn::Sub arn:${AWS::Partition}:...:AmazonKinesisFullAccess on Ingest's role
+        (34, "LL501"),  # kinesis:*
+        (40, "LL502"),  # secretsmanager:GetSecretValue and kms:Decrypt on "*"
+        (59, "LL501"),  # Fn::If [IsStaging, "*", ...] in a ManagedPolicy the role attaches
+        (74, "LL502"),  # iam:PassRole on ["*"] in an AWS::IAM::Policy attached by Roles
+        (107, "LL501"),  # Allow + NotAction on the EC2 role (its AdministratorAccess is not LL503's)
+    },
+    "terraform/iam.tf": {(46, "LL502")},  # heredoc JSON: s3:PutObject on "*"
+}
+
+
+def marked(folder: Path) -> Set[Tuple[str, int, str]]:
+    found = set()
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(folder).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for rule in re.findall(r"LL\d{3}", match.group(1)):
+                    found.add((relative, number, rule))
+    for relative, expectations in UNMARKED.items():
+        found |= {(relative, line, rule) for line, rule in expectations}
+    return found
+
+
+@pytest.fixture(scope="module")
+def iam_findings():
+    return lint_tree(IAM, {}, select=RULES)
+
+
+def _rel(path: str) -> str:
+    text = Path(path).as_posix()
+    marker = "templates/iam/"
+    return text.split(marker, 1)[1] if marker in text else text
+
+
+def test_every_expected_finding_and_nothing_else(iam_findings):
+    got = {(_rel(f.path), f.span.line, f.rule_id) for f in iam_findings}
+    assert len(got) == len(iam_findings), "a finding is reported twice"
+    assert got == marked(IAM)
+
+
+@pytest.mark.parametrize("fixture,formats", [
+    ("sam_overbroad.yaml", RULES),
+    ("cfn_roles.json", ["LL501", "LL502", "LL503"]),
+    ("serverless/serverless.yml", ["LL501", "LL502", "LL503"]),
+    ("terraform/iam.tf", ["LL501", "LL502", "LL503"]),
+])
+def test_each_format_expresses_its_rules(iam_findings, fixture, formats):
+    # LL504 is SAM only (policy templates exist nowhere else)
+    rules = {f.rule_id for f in iam_findings if _rel(f.path) == fixture}
+    assert rules == set(formats)
+
+
+def test_least_privilege_template_is_quiet(iam_findings):
+    assert [f for f in iam_findings if _rel(f.path) == "sam_least_privilege.yaml"] == []
+
+
+def test_messages_name_conditions_and_what_is_granted(iam_findings):
+    by_line = {(_rel(f.path), f.span.line): f for f in iam_findings}
+    sqs = by_line[("sam_overbroad.yaml", 59)]
+    assert "every sqs action" in sqs.message and '"IsDev"' in sqs.message
+    ses = by_line[("sam_overbroad.yaml", 79)]
+    assert "ses:SendEmail" in ses.message and '"IsDev"' in ses.message
+    not_action = by_line[("sam_overbroad.yaml", 72)]
+    assert "iam:*, organizations:*" in not_action.message
+    shared = by_line[("serverless/serverless.yml", 16)]
+    assert "functions search and reindex" in shared.message
+    passrole = by_line[("cfn_roles.json", 74)]
+    assert "iam:PassRole" in passrole.message and "role's ARN" in passrole.hint
+    severities = {f.rule_id: str(f.severity) for f in iam_findings}
+    assert severities == {"LL501": "error", "LL502": "warning", "LL503": "error", "LL504": "warning"}
+
+
+def test_metadata_and_noqa_suppress(tmp_path):
+    template = (IAM / "sam_overbroad.yaml").read_text(encoding="utf-8")
+    template = template.replace("  Renderer:\n    Type: AWS::Serverless::Function\n",
+                                "  Renderer:\n    Type: AWS::Serverless::Function\n"
+                                "    Metadata:\n      lambdalint:\n        ignore: [LL503]\n")
+    template = template.replace("Action: '*'  # expect: LL501", "Action: '*'  # noqa: LL501")
+    found = lint_tree(tmp_path, {"template.yaml": template}, select=RULES)
+    rules_by_line = {(f.span.line, f.rule_id) for f in found}
+    assert not any(rule == "LL503" for _, rule in rules_by_line)
+    assert (84, "LL501") not in rules_by_line  # the noqa line (shifted by 3 Metadata lines)
+    assert (54, "LL501") in rules_by_line  # dynamodb:* is still reported
