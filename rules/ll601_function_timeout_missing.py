@@ -80,6 +80,17 @@ class FunctionTimeoutMissing(TemplateRule):
             lines=(6,),
             path="serverless.yml",
         ),
+        Example(
+            'resource "aws_lambda_function" "resize" {\n'
+            '  function_name = "resize"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  role          = "arn:aws:iam::123456789012:role/resize"\n'
+            '  filename      = "build/resize.zip"\n'
+            "}\n",
+            lines=(1,),
+            path="main.tf",
+        ),
     )
     VALID = (
         # set once for every function in Globals

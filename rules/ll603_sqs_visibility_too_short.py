@@ -134,6 +134,28 @@ class SqsVisibilityTooShort(TemplateRule):
             lines=(3,),
             path="template.yaml",
         ),
+        Example(
+            'resource "aws_sqs_queue" "jobs" {\n'
+            '  name                       = "jobs"\n'
+            "  visibility_timeout_seconds = 120\n"
+            "}\n"
+            "\n"
+            'resource "aws_lambda_function" "worker" {\n'
+            '  function_name = "worker"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  role          = "arn:aws:iam::123456789012:role/worker"\n'
+            '  filename      = "build/worker.zip"\n'
+            "  timeout       = 60\n"
+            "}\n"
+            "\n"
+            'resource "aws_lambda_event_source_mapping" "jobs" {\n'
+            "  event_source_arn = aws_sqs_queue.jobs.arn\n"
+            "  function_name    = aws_lambda_function.worker.arn\n"
+            "}\n",
+            lines=(3,),
+            path="main.tf",
+        ),
     )
     VALID = (
         # exactly 6 x

@@ -22,7 +22,9 @@ class S3RecursiveTrigger(TemplateRule):
     or its role whose action covers `s3:PutObject` (`s3:PutObject`, `s3:Put*`, `s3:*`, `*`,
     or a `NotAction` that leaves it in) on a resource that is the bucket (`!Ref B`,
     `!GetAtt B.Arn`, `!Sub arn:aws:s3:::${B}/*`, `${aws_s3_bucket.b.arn}/*`, its literal
-    name or ARN, `*`), or a SAM `S3WritePolicy`/`S3CrudPolicy`/`S3FullAccessPolicy` naming it.
+    name or ARN, `*`), a SAM `S3WritePolicy`/`S3CrudPolicy`/`S3FullAccessPolicy` naming it, or
+    an AWS managed policy that writes to every bucket (`AmazonS3FullAccess`, `AWSLambdaExecute`,
+    `PowerUserAccess`, `AdministratorAccess`).
 
     With a prefix or suffix filter the rule stays quiet: from the template alone it cannot
     tell whether the function writes under the filtered keys (lambdalint's code rule LL304

@@ -108,6 +108,24 @@ class SecretInEnvironment(TemplateRule):
             lines=(7,),
             path="serverless.yml",
         ),
+        Example(
+            'resource "aws_lambda_function" "api" {\n'
+            '  function_name = "api"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  role          = "arn:aws:iam::123456789012:role/api"\n'
+            '  filename      = "build/api.zip"\n'
+            "  timeout       = 10\n"
+            "  environment {\n"
+            "    variables = {\n"
+            '      STRIPE_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n'
+            '      REGION     = "eu-west-1"\n'
+            "    }\n"
+            "  }\n"
+            "}\n",
+            lines=(10,),
+            path="main.tf",
+        ),
     )
     VALID = (
         Example(

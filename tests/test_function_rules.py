@@ -21,6 +21,7 @@ from lambdalint.iac.model import (
     Conditional,
     EventSource,
     Function,
+    Interpolated,
     Located,
     Permissions,
     Policy,
@@ -519,3 +520,23 @@ def test_ll602_http_apis_wait_30_seconds_rest_apis_29():
     )
     assert lines(found) == [25, 45]
     assert "after 30 s" in found[0].message and "after 29 s" in found[1].message
+
+
+def test_ll604_managed_policies_that_write_everywhere():
+    def thumb(*arns):
+        permissions = Permissions(managed_policies=[at(arn, 12) for arn in arns])
+        return function("Thumb", 20, permissions=permissions, events=[s3_event("Uploads")])
+
+    for arn in (
+        "AmazonS3FullAccess",
+        "arn:aws:iam::aws:policy/AWSLambdaExecute",
+        Interpolated("sub", "arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess", ()),
+    ):
+        found = run("LL604", template(thumb(arn), buckets=BUCKETS))
+        assert lines(found) == [30] and found[0].related[0].span.line == 12, arn
+    quiet = thumb(
+        "AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::123456789012:policy/AmazonS3FullAccess",  # a customer policy of that name
+    )
+    assert run("LL604", template(quiet, buckets=BUCKETS)) == []

@@ -54,7 +54,7 @@ def linted(folder: Path) -> Expectation:
     }
 
 
-@pytest.mark.parametrize("folder", ["sam", "serverless"])
+@pytest.mark.parametrize("folder", ["sam", "serverless", "terraform"])
 def test_marked_findings_and_nothing_else(folder):
     root = FIXTURES / folder
     expected = marked(root)

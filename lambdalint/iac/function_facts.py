@@ -188,6 +188,12 @@ def _literal_name(bucket: Bucket) -> Optional[str]:
 OBJECT_WRITE_ACTION = "s3:putobject"
 PSEUDO_WRITE_ACTIONS = frozenset({"s3:copyobject"})
 
+#: AWS managed policies that allow s3:PutObject on every bucket (AWSLambdaExecute: on
+#: ``arn:aws:s3:::*``; the others through ``s3:*`` or ``*``)
+MANAGED_WRITE_POLICIES = frozenset({
+    "AdministratorAccess", "PowerUserAccess", "AmazonS3FullAccess", "AWSLambdaExecute",
+})
+
 #: SAM policy templates that grant s3:PutObject on ``BucketName``
 SAM_WRITE_TEMPLATES = frozenset({"S3CrudPolicy", "S3WritePolicy", "S3FullAccessPolicy"})
 
@@ -365,6 +371,11 @@ def write_grants(
                         f"{_text(action)} on {_text(resource)}",
                     )
                 )
+        for managed in permissions.managed_policies:
+            for located, _ in possibilities(managed):
+                name = _managed_policy_name(located.value)
+                if name in MANAGED_WRITE_POLICIES:
+                    grants.append(WriteGrant(located.span, located.path, f"managed policy {name}"))
         for policy_template in permissions.policy_templates:
             if policy_template.name not in SAM_WRITE_TEMPLATES:
                 continue
@@ -381,7 +392,20 @@ def write_grants(
                         )
                     )
                     break
-    return [] if denied else grants
+    if denied:
+        return []
+    return list(unique(grants, key=lambda grant: (grant.path, grant.span)))
+
+
+def _managed_policy_name(value: Any) -> Optional[str]:
+    """``AmazonS3FullAccess`` from a SAM policy name, an AWS managed policy ARN, or a
+    ``!Sub arn:${AWS::Partition}:iam::aws:policy/...``; None for customer policies."""
+    text = value.text if isinstance(value, Interpolated) else value
+    if not isinstance(text, str):
+        return None
+    if ":iam::aws:policy/" in text:
+        return text.rsplit("/", 1)[-1]
+    return text if ":" not in text and "/" not in text else None
 
 
 def _names_bucket(located: Located, bucket: BucketIdentity) -> bool:
