@@ -90,6 +90,7 @@ def test_full_wildcards(action, expected):
     ("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess", "PowerUserAccess"),
     ("arn:aws:iam::123456789012:policy/TeamFullAccess", None),
     ("arn:aws:iam::aws:policy", None),
+    ("arn:aws:iam::aws:policy/${PolicyName}", None),  # an unresolved name is never guessed
 ])
 def test_aws_managed_policy_names(value, expected):
     assert aws_managed_policy_name(value) == expected
@@ -101,3 +102,9 @@ def test_action_snapshot_is_imported_lazily():
             "print('lambdalint.iac.iam_action_data' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_answers_are_cached_but_not_shared():
+    first = scoped_actions("ec2:Describe*")
+    first.clear()
+    assert "ec2:DescribeInstanceAttribute" in scoped_actions("ec2:Describe*")

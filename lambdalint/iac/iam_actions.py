@@ -101,6 +101,13 @@ def scoped_actions(action: str) -> Optional[List[str]]:
     the snapshot does not cover, a wildcard in the service part, or a name or pattern that
     matches no action the snapshot knows.
     """
+    found = _scoped(action.strip())
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=4096)
+def _scoped(action: str) -> Optional[Tuple[str, ...]]:
+    # cached: templates repeat the same actions and patterns in every function's policy
     parts = split_action(action)
     if parts is None:
         return None
@@ -113,17 +120,17 @@ def scoped_actions(action: str) -> Optional[List[str]]:
     if "*" not in name and "?" not in name:
         lowered = name.lower()
         if lowered in service.scoped:
-            return [f"{prefix}:{service.scoped[lowered]}"]
+            return (f"{prefix}:{service.scoped[lowered]}",)
         if lowered in service.star_only:
-            return []
+            return ()
         return None
     pattern = _pattern(name)
-    scoped = sorted(f"{prefix}:{canonical}" for lowered, canonical in service.scoped.items()
-                    if pattern.match(lowered))
+    scoped = tuple(sorted(f"{prefix}:{canonical}" for lowered, canonical in service.scoped.items()
+                          if pattern.match(lowered)))
     if scoped:
         return scoped
     if any(pattern.match(lowered) for lowered in service.star_only):
-        return []
+        return ()
     return None
 
 
