@@ -131,6 +131,27 @@ class TimeoutExceedsApiLimit(TemplateRule):
             lines=(8,),
             path="serverless.yml",
         ),
+        # Terraform: the integration's own timeout is shorter than the function's
+        Example(
+            'resource "aws_lambda_function" "search" {\n'
+            '  function_name = "search"\n'
+            '  role          = "arn:aws:iam::123456789012:role/search"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  filename      = "build/search.zip"\n'
+            "  timeout       = 15\n"
+            "}\n"
+            "\n"
+            'resource "aws_apigatewayv2_integration" "search" {\n'
+            '  api_id                 = "a1b2c3"\n'
+            '  integration_type       = "AWS_PROXY"\n'
+            "  integration_uri        = aws_lambda_function.search.invoke_arn\n"
+            '  payload_format_version = "2.0"\n'
+            "  timeout_milliseconds   = 10000\n"
+            "}\n",
+            lines=(7,),
+            path="main.tf",
+        ),
     )
     VALID = (
         # exactly the limit

@@ -139,6 +139,47 @@ class S3RecursiveTrigger(TemplateRule):
             lines=(18,),
             path="template.yaml",
         ),
+        Example(
+            'resource "aws_s3_bucket" "images" {\n'
+            '  bucket = "acme-images"\n'
+            "}\n"
+            "\n"
+            'resource "aws_iam_role_policy" "thumbnailer" {\n'
+            '  role = "thumbnailer"\n'
+            "  policy = jsonencode({\n"
+            '    Version = "2012-10-17"\n'
+            "    Statement = [{\n"
+            '      Effect   = "Allow"\n'
+            '      Action   = ["s3:GetObject", "s3:PutObject"]\n'
+            '      Resource = "${aws_s3_bucket.images.arn}/*"\n'
+            "    }]\n"
+            "  })\n"
+            "}\n"
+            "\n"
+            'resource "aws_iam_role" "thumbnailer" {\n'
+            '  name               = "thumbnailer"\n'
+            '  assume_role_policy = "{}"\n'
+            "}\n"
+            "\n"
+            'resource "aws_lambda_function" "thumbnailer" {\n'
+            '  function_name = "thumbnailer"\n'
+            '  role          = aws_iam_role.thumbnailer.arn\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  filename      = "build/thumbnailer.zip"\n'
+            "  timeout       = 30\n"
+            "}\n"
+            "\n"
+            'resource "aws_s3_bucket_notification" "images" {\n'
+            "  bucket = aws_s3_bucket.images.id\n"
+            "  lambda_function {\n"
+            "    lambda_function_arn = aws_lambda_function.thumbnailer.arn\n"
+            '    events              = ["s3:ObjectCreated:*"]\n'
+            "  }\n"
+            "}\n",
+            lines=(33,),
+            path="main.tf",
+        ),
     )
     VALID = (
         # reads the trigger bucket, writes another one

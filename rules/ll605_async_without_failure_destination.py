@@ -117,6 +117,28 @@ class AsyncWithoutFailureDestination(TemplateRule):
             lines=(6,),
             path="serverless.yml",
         ),
+        Example(
+            'resource "aws_lambda_function" "on_signup" {\n'
+            '  function_name = "on-signup"\n'
+            '  role          = "arn:aws:iam::123456789012:role/on-signup"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  filename      = "build/on_signup.zip"\n'
+            "  timeout       = 10\n"
+            "}\n"
+            "\n"
+            'resource "aws_sns_topic" "signups" {\n'
+            '  name = "signups"\n'
+            "}\n"
+            "\n"
+            'resource "aws_sns_topic_subscription" "on_signup" {\n'
+            "  topic_arn = aws_sns_topic.signups.arn\n"
+            '  protocol  = "lambda"\n'
+            "  endpoint  = aws_lambda_function.on_signup.arn\n"
+            "}\n",
+            lines=(1,),
+            path="main.tf",
+        ),
     )
     VALID = (
         # the on-failure destination is set once for all functions, SAM creates the queue
@@ -192,6 +214,37 @@ class AsyncWithoutFailureDestination(TemplateRule):
             "          Properties:\n"
             "            Queue: !GetAtt Jobs.Arn\n",
             path="template.yaml",
+        ),
+        # Terraform: an SNS-triggered function with an on-failure destination
+        Example(
+            'resource "aws_lambda_function" "on_signup" {\n'
+            '  function_name = "on-signup"\n'
+            '  role          = "arn:aws:iam::123456789012:role/on-signup"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  filename      = "build/on_signup.zip"\n'
+            "  timeout       = 10\n"
+            "}\n"
+            "\n"
+            'resource "aws_sns_topic" "signups" {\n'
+            '  name = "signups"\n'
+            "}\n"
+            "\n"
+            'resource "aws_sns_topic_subscription" "on_signup" {\n'
+            "  topic_arn = aws_sns_topic.signups.arn\n"
+            '  protocol  = "lambda"\n'
+            "  endpoint  = aws_lambda_function.on_signup.arn\n"
+            "}\n"
+            "\n"
+            'resource "aws_lambda_function_event_invoke_config" "on_signup" {\n'
+            "  function_name = aws_lambda_function.on_signup.function_name\n"
+            "  destination_config {\n"
+            "    on_failure {\n"
+            '      destination = "arn:aws:sqs:eu-west-1:123456789012:signup-failures"\n'
+            "    }\n"
+            "  }\n"
+            "}\n",
+            path="main.tf",
         ),
     )
 
