@@ -115,38 +115,39 @@ def _check_expansion(root: yaml.Node) -> None:
     """Refuse graphs that refer to themselves or that aliases would blow up."""
     sizes: Dict[int, int] = {}
     active = set()
-    distinct = 0
+    extra = 0  # values that aliases add, so far
 
-    def size(node: yaml.Node) -> int:
-        nonlocal distinct
+    def size(node: yaml.Node, parent: yaml.Node) -> int:
+        nonlocal extra
         key = id(node)
-        if key in sizes:
+        if key in sizes:  # a node seen before: an alias repeats all of it
+            extra += sizes[key]
+            if extra > MAX_ALIAS_EXPANSION:
+                # reported at the collection whose aliases pass the limit
+                raise TemplateSyntaxError(
+                    _node_span(parent),
+                    f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} extra values: "
+                    "refusing an alias bomb",
+                )
             return sizes[key]
         if key in active:
             raise TemplateSyntaxError(_node_span(node), "invalid YAML: an alias refers to itself")
         active.add(key)
-        distinct += 1
         total = 1
         if isinstance(node, yaml.SequenceNode):
             for child in node.value:
-                total += size(child)
+                total += size(child, node)
         elif isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                total += size(key_node) + size(value_node)
+                total += size(key_node, node) + size(value_node, node)
         active.discard(key)
         sizes[key] = total
         return total
 
     try:
-        expanded = size(root)
+        size(root, root)
     except RecursionError:
         raise TemplateSyntaxError(_node_span(root), "invalid YAML: nested too deeply") from None
-    if expanded - distinct > MAX_ALIAS_EXPANSION:
-        raise TemplateSyntaxError(
-            _node_span(root),
-            f"YAML aliases expand to {expanded:,} values from {distinct:,} written "
-            f"(limit {MAX_ALIAS_EXPANSION:,} extra): refusing an alias bomb",
-        )
 
 
 class _YamlConverter:
