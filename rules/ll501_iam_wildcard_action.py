@@ -22,7 +22,9 @@ class IamWildcardAction(TemplateRule):
     `provider.iam.role.statements`/`iamRoleStatements`, and Terraform `aws_iam_*` policies,
     `jsonencode(...)`, heredoc JSON and `aws_iam_policy_document` data sources. A value behind
     `!If` is reported when any branch is a wildcard, naming the condition; `Deny` statements
-    and values that cannot be known statically are never reported.
+    and values that cannot be known statically are never reported. Trust policies
+    (`AssumeRolePolicyDocument`, `assume_role_policy`) say who may assume a role, not what it
+    may do, and are not judged.
 
     Severity is error: `"*"` makes the function an administrator and `service:*` includes the
     service's delete and permission-management actions (cfn_nag treats these as failures too).
@@ -172,6 +174,15 @@ class IamWildcardAction(TemplateRule):
             "            Action: !If [IsDev, 's3:PutObject', 's3:GetObject']\n"
             "            Resource: arn:aws:s3:::reports/*\n",
             path="template.yaml",
+        ),
+        Example(
+            # a trust policy with a wildcard says who may assume the role, not what it may do
+            'resource "aws_iam_role" "app" {\n'
+            "  assume_role_policy = jsonencode({\n"
+            '    Statement = [{ Effect = "Allow", Action = "*", Principal = { Service = "lambda.amazonaws.com" } }]\n'
+            "  })\n"
+            "}\n",
+            path="main.tf",
         ),
         Example(
             'data "aws_iam_policy_document" "app" {\n'
