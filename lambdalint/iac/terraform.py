@@ -849,7 +849,9 @@ class _Builder:
         if isinstance(root, Tree) and root.data == "identifier" and steps and steps[0][0] == "attr":
             name = _name(root)
             if name == "data" and len(steps) == 3 and steps[0][1] == "aws_iam_policy_document" and steps[2] in (("attr", "json"), ("attr", "minified_json")):
-                return self._document("data.aws_iam_policy_document.%s" % steps[1][1])
+                address = "data.aws_iam_policy_document.%s" % steps[1][1]
+                self.used_documents.add(address)
+                return self._document(address)
             if name == "local" and len(steps) == 1 and steps[0][1] in self.m.locals:
                 found, where = self.m.locals[steps[0][1]]
                 return self._statements(found, where, depth + 1)
@@ -903,7 +905,6 @@ class _Builder:
 
     def _document(self, address: str) -> Tuple[List[Statement], bool]:
         """The statements of a ``data "aws_iam_policy_document"``."""
-        self.used_documents.add(address)
         if address in self.documents:
             return self.documents[address]
         self.documents[address] = ([], False)  # a cycle reads as unknown
@@ -1099,7 +1100,10 @@ class _Builder:
     def _unattached_documents(self) -> None:
         """Identity policy documents no modelled resource uses still count as IAM policies of
         the module; trust and resource policies (every statement names principals) do not."""
-        for address, block in self.m.of_type("data.aws_iam_policy_document"):
+        documents = list(self.m.of_type("data.aws_iam_policy_document"))
+        for address, _ in documents:
+            self._document(address)  # marks the documents each one builds on as used
+        for address, block in documents:
             if address in self.used_documents:
                 continue
             statements, complete = self._document(address)
