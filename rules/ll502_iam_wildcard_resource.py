@@ -27,7 +27,7 @@ ARN_EXAMPLES: Dict[str, str] = {
 
 
 class IamWildcardResource(TemplateRule):
-    """An IAM `Allow` statement that applies actions which can be scoped to `Resource: "*"`.
+    """An IAM `Allow` statement that grants actions which accept resource ARNs on `Resource: "*"`.
 
     ## What it does
     Flags `Allow` statements with `Resource: "*"` (alone or in a list) whose actions accept
@@ -47,7 +47,7 @@ class IamWildcardResource(TemplateRule):
     A `Condition` does not silence the rule.
 
     Severity is warning: the statement is over-broad rather than an outright privilege
-    escalation, and cfn_nag and checkov rate it the same way.
+    escalation (cfn_nag's resource-wildcard rules are warnings too); LL501 is the error.
 
     ## Why is this bad in Lambda
     The function can then read or change every bucket, table, queue or secret of that kind in
