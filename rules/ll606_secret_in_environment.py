@@ -24,9 +24,10 @@ class SecretInEnvironment(TemplateRule):
       Google, SendGrid, npm, JWTs), URLs with a password (`postgres://app:pw@db/prod`), and AWS
       secret access keys (40 characters of base64 under a key-like name);
     - by its name: `PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`...
-      unless the name ends in a word that makes it a pointer to a secret or a setting about one
-      (`DB_PASSWORD_SECRET_ARN`, `APP_PRIVATE_KEY_SECRET_NAME`, `API_KEY_PARAMETER`,
-      `TOKEN_URL`, `TOKEN_TTL`...).
+      unless a word after the secret word makes the variable a pointer to a secret or a setting
+      about one (`DB_PASSWORD_SECRET_ARN`, `APP_PRIVATE_KEY_SECRET_NAME`, `API_KEY_PARAMETER`,
+      `TOKEN_URL`, `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`...); `SECRET_KEY_BASE` or
+      `GITHUB_TOKEN_PROD` stay secrets. Numbers are not secrets unless the name says password.
 
     Dynamic references (`{{resolve:secretsmanager:...}}`, `{{resolve:ssm-secure:...}}`),
     Serverless `${ssm:...}` variables, `!Ref`/`!GetAtt` values, ARNs, parameter paths, empty

@@ -450,6 +450,11 @@ def test_ll606_shared_variables_are_reported_once():
         ("WHATEVER", "xoxb-1234567890-abcdefghij"),
         ("AWS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         ("APP_CREDENTIALS", "user:pass123"),
+        ("SECRET_KEY_BASE", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+        ("GITHUB_TOKEN_PROD", "abcdef0123456789"),
+        ("API_KEY_V2", "k-8f7e6d5c4b3a"),
+        ("MYSQL_ROOT_PASSWORD", "12345678"),
+        ("clientSecret", "0a1b2c3d4e5f"),
     ],
 )
 def test_ll606_secret_kinds(name, value):
@@ -481,6 +486,16 @@ def test_ll606_secret_kinds(name, value):
         ("SECRETS_MANAGER_ENDPOINT", "https://secretsmanager.eu-west-1.amazonaws.com"),
         ("TOKEN_HEADER", "x-api-token"),
         ("AWS_ACCESS_KEY_ID", "${env:AWS_ACCESS_KEY_ID}"),
+        ("PASSWORD_COMPLEXITY", "high-entropy"),
+        ("PASSWORD_HASH", "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"),
+        ("TOKEN_BUCKET_CAPACITY", "1000"),
+        ("MAX_TOKEN", "4096"),
+        ("SECRETS_MANAGER", "enabled"),
+        ("USE_SECRETS_MANAGER", "true"),
+        ("JWT_SECRET_ALGORITHM", "HS256"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/var/task/service-account.json"),
+        ("KMS_KEY_ALIAS", "alias/app-data"),
+        ("TOKENIZER_MODEL", "bert-base-uncased"),
     ],
 )
 def test_ll606_not_secrets(name, value):
@@ -490,6 +505,8 @@ def test_ll606_not_secrets(name, value):
 def test_secret_names():
     assert secret_name("apiKey") and secret_name("APIKey") and secret_name("AWS_SECRET_ACCESS_KEY")
     assert not secret_name("DB_PASSWORD_SECRET_ARN") and not secret_name("KEY") and not secret_name("MONKEY")
+    assert secret_name("AWS_SECRET_ACCESS_KEY") and not secret_name("AWS_ACCESS_KEY_ID")
+    assert not secret_name("PUBLIC_KEY") and not secret_name("SSH_PUBLIC_KEY") and not secret_name("TOKENS")
 
 
 def test_seconds():

@@ -24,27 +24,28 @@ SECRET_PAIRS = frozenset({
     ("ENCRYPTION", "KEY"), ("MASTER", "KEY"), ("AUTH", "KEY"), ("CLIENT", "KEY"),
     ("SESSION", "KEY"), ("APP", "KEY"), ("LICENSE", "KEY"), ("SHARED", "KEY"),
 })
-#: a last word that makes the variable a pointer to a secret, or a setting about one
-REFERENCE_SUFFIXES = frozenset({
-    "NAME", "NAMES", "ARN", "ARNS", "ID", "IDS", "URL", "URI", "PATH", "PARAMETER", "PARAM",
-    "PARAMETERS", "PARAMS", "FILE", "LOCATION", "REF", "REFERENCE", "SSM", "ENDPOINT", "HEADER",
-    "REGION", "TABLE", "BUCKET", "KEYID", "TTL", "EXPIRY", "EXPIRATION", "EXPIRES", "LENGTH",
-    "TIMEOUT", "ENABLED", "DISABLED", "VERSION", "TYPE", "FIELD", "COLUMN", "ALGORITHM",
-    "ALG", "ROTATION", "PREFIX", "SUFFIX", "MODE", "POLICY", "USER", "USERNAME", "ENV",
-    "VAR", "KIND", "FORMAT", "SIZE", "COUNT", "DAYS", "SECONDS", "MINUTES", "HOURS", "LIFETIME",
-    "AGE", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "KMS", "STORE", "PROVIDER", "SOURCE", "QUEUE",
-    "TOPIC", "PUBLIC",
+#: words that may follow the secret word and leave the name a secret (``SECRET_KEY_BASE``,
+#: ``GITHUB_TOKEN_PROD``, ``API_KEY_V2``). Any other word after it makes the variable a pointer
+#: to a secret or a setting about one: ``DB_PASSWORD_SECRET_ARN``, ``API_KEY_PARAMETER``,
+#: ``TOKEN_TTL``, ``PASSWORD_MIN_LENGTH``, ``SECRETS_MANAGER_ENDPOINT``, ``PASSWORD_HASH``.
+TRAILING_WORDS = frozenset({
+    "KEY", "VALUE", "BASE", "STRING", "RAW", "PLAIN", "PLAINTEXT", "B64", "BASE64", "HEX", "PEM",
+    "PROD", "PRODUCTION", "DEV", "DEVELOPMENT", "STAGING", "STAGE", "TEST", "QA", "UAT", "LIVE",
+    "SANDBOX", "PRIMARY", "SECONDARY", "OLD", "NEW", "CURRENT", "PREVIOUS", "NEXT", "V",
 })
+_VERSION_WORD = re.compile(r"\A(?:V?[0-9]+)\Z")
 
 #: values that are placeholders rather than secrets
 _PLACEHOLDER = re.compile(
     r"\A(?:<[^>]*>|\[[^\]]*\]|x{3,}|\*{3,}|\.{3,}|-+|_+|changeme|change[-_ ]me|replace[-_ ]?me|"
-    r"todo|tbd|placeholder|none|null|nil|undefined|unset|dummy|n/?a|true|false|yes|no|on|off)\Z",
+    r"todo|tbd|placeholder|none|null|nil|undefined|unset|dummy|n/?a|true|false|yes|no|on|off|"
+    r"enabled?|disabled?|required|optional)\Z",
     re.IGNORECASE,
 )
 #: a dynamic reference or an unresolved variable: resolved at deploy time, not stored here
 _REFERENCE = re.compile(r"\{\{resolve:|\$\{|#\{|\A(?:arn|ssm|secretsmanager):", re.IGNORECASE)
 _PATH_LIKE = re.compile(r"\A/?[a-z0-9_.-]+(?:/[a-z0-9_.-]+)+/?\Z")
+_NUMBER = re.compile(r"\A[0-9]+(?:\.[0-9]+)?\Z")
 _URL = re.compile(r"\A[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 #: (pattern, what it is). Searched in every value, whatever the variable's name.
@@ -76,13 +77,19 @@ def name_words(name: str) -> List[str]:
 
 
 def secret_name(name: str) -> bool:
-    """Whether the variable's name says it holds a secret itself (not a pointer to one)."""
+    """Whether the variable's name says it holds a secret itself (not a pointer to one, nor a
+    setting about one): the last secret word of the name is followed only by words like
+    ``KEY``, ``BASE``, ``PROD`` or a version."""
     words = name_words(name)
-    if not words or words[-1] in REFERENCE_SUFFIXES:
+    last = None
+    for index, word in enumerate(words):
+        if word in SECRET_WORDS:
+            last = index
+        elif index and (words[index - 1], word) in SECRET_PAIRS:
+            last = index
+    if last is None:
         return False
-    if any(word in SECRET_WORDS for word in words):
-        return True
-    return any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+    return all(word in TRAILING_WORDS or _VERSION_WORD.match(word) for word in words[last + 1:])
 
 
 def _key_ish(name: str) -> bool:
@@ -114,7 +121,10 @@ def secret_kind(name: str, value: str) -> Optional[str]:
     if len(text) < 4 or _PLACEHOLDER.match(text) or _PATH_LIKE.match(text) or _URL.match(text):
         return None
     words = name_words(name)
-    if any(word in ("PASSWORD", "PASSWD", "PASSPHRASE", "PWD") for word in words):
+    password = any(word in ("PASSWORD", "PASSWD", "PASSPHRASE", "PWD") for word in words)
+    if _NUMBER.match(text) and not password:
+        return None  # TOKEN_LIMIT-like counts; a numeric password is still a password
+    if password:
         return "a password"
     if any(word in ("TOKEN", "AUTHTOKEN") for word in words):
         return "a token"
