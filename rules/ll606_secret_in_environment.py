@@ -176,9 +176,12 @@ class SecretInEnvironment(TemplateRule):
         for function in self.template.functions:
             for variable, value in function.environment.items():
                 for located, when in branches(value):
-                    if not isinstance(located.value, str):
+                    text = located.value
+                    if isinstance(text, (int, float)) and not isinstance(text, bool):
+                        text = str(text)  # DB_PASSWORD: 12345678, unquoted in YAML
+                    if not isinstance(text, str):
                         continue
-                    kind = secret_kind(variable, located.value)
+                    kind = secret_kind(variable, text)
                     if kind is None:
                         continue
                     path = located.path or function.path or self.template.path

@@ -557,3 +557,8 @@ def test_ll604_managed_policies_that_write_everywhere():
         "arn:aws:iam::123456789012:policy/AmazonS3FullAccess",  # a customer policy of that name
     )
     assert run("LL604", template(quiet, buckets=BUCKETS)) == []
+
+
+def test_ll606_unquoted_numbers_are_text_for_passwords_only():
+    env = {"DB_PASSWORD": at(12345678, 3), "API_TOKEN": at(50000000, 4), "PASSWORD": at(True, 5)}
+    assert lines(run("LL606", template(function("Api", 1, environment=env)))) == [3]
