@@ -33,9 +33,10 @@ class S3RecursiveTrigger(TemplateRule):
 
     ## Why is this bad in Lambda
     Every object the function writes fires the trigger again, which writes another object:
-    a loop that runs until someone notices the bill. Lambda's recursive-loop detection does
-    not cover S3 triggers. Separate input and output by bucket, or at least by a prefix or
-    suffix filter the output can never match.
+    a loop that runs, at full concurrency, until someone notices the bill. Lambda's own
+    recursive-loop detection, where it applies and is left on, only stops a loop after it has
+    gone round many times; do not rely on it. Separate input and output by bucket, or at least
+    by a prefix or suffix filter the output can never match.
 
     ## Example
     ```yaml
