@@ -103,9 +103,11 @@ class SamPolicyTemplateWildcard(TemplateRule):
         seen = set()
         for function in self.template.functions:
             for policy_template in function.permissions.policy_templates:
-                if id(policy_template) in seen:
+                # SAM Globals policies are merged into every function: report each source once
+                key = (policy_template.path or function.path, policy_template.span)
+                if key in seen:
                     continue
-                seen.add(id(policy_template))
+                seen.add(key)
                 for parameter, value in sorted(policy_template.parameters.items()):
                     for located, condition in concrete_strings([value], what=f"{policy_template.name}.{parameter}"):
                         if located.value.strip() != "*":

@@ -95,6 +95,8 @@ def test_messages_name_conditions_and_what_is_granted(iam_findings):
     assert "iam:*, organizations:*" in not_action.message
     shared = by_line[("serverless/serverless.yml", 16)]
     assert "functions search and reindex" in shared.message
+    globals_policy = by_line[("sam_globals.yaml", 11)]
+    assert "functions Resize and Publish" in globals_policy.message
     passrole = by_line[("cfn_roles.json", 74)]
     assert "iam:PassRole" in passrole.message and "role's ARN" in passrole.hint
     severities = {f.rule_id: str(f.severity) for f in iam_findings}

@@ -128,6 +128,18 @@ def test_ll501_reports_a_statement_reachable_twice_once():
     assert lines(IamWildcardAction, model) == [11]
 
 
+def test_ll501_ll502_one_finding_per_source_statement():
+    # SAM Globals policies are read once per function: equal statements at one source span
+    first, second = statement(10, ["s3:*", "s3:GetObject"]), statement(10, ["s3:*", "s3:GetObject"])
+    functions = [
+        Function(name, Span(1, 1, 1, 2), permissions=Permissions(policies=[Policy("P", Span(9, 1, 9, 2), statements=[st])]))
+        for name, st in (("A", first), ("B", second))
+    ]
+    model = Template("t.yaml", "sam", functions=functions)
+    assert lines(IamWildcardAction, model) == [11]
+    assert lines(IamWildcardResource, model) == [12]
+
+
 def test_ll501_reports_in_the_file_of_the_statement():
     st = statement(10, ["*"])
     st.path = "iam.tf"
@@ -251,4 +263,10 @@ def test_ll504_star_parameters():
     found = run(SamPolicyTemplateWildcard, Template("t.yaml", "sam", functions=[function]))
     assert [f.span.line for f in found] == [11, 15]
     assert "S3CrudPolicy with BucketName '*'" in found[0].message
+    # the same template read again for another function (SAM Globals) is reported once
+    twice = Function("Fn2", Span(2, 1, 2, 2), permissions=Permissions(policy_templates=list(templates)))
+    copies = [PolicyTemplate(t.name, t.span, parameters=dict(t.parameters)) for t in templates]
+    thrice = Function("Fn3", Span(3, 1, 3, 2), permissions=Permissions(policy_templates=copies))
+    model = Template("t.yaml", "sam", functions=[function, twice, thrice])
+    assert lines(SamPolicyTemplateWildcard, model) == [11, 15]
     assert '"Shared"' in found[1].message

@@ -46,14 +46,17 @@ def iter_policies(template: Template) -> Iterator[Policy]:
 
 
 def iter_allow_statements(template: Template) -> Iterator[Tuple[Policy, Statement, Optional[str]]]:
-    """Every statement that is (or, behind ``!If``, may be) an ``Allow``, once each, with the
-    condition that makes it one (or None)."""
+    """Every statement that is (or, behind ``!If``, may be) an ``Allow``, once per place in
+    the source, with the condition that makes it one (or None)."""
     seen = set()
     for policy in iter_policies(template):
         for statement in policy.statements:
-            if id(statement) in seen:
+            # the same source statement can be read once per function (SAM Globals policies
+            # are merged into every function): one source span, one statement
+            key = (statement.path or policy.path, statement.span)
+            if key in seen:
                 continue
-            seen.add(id(statement))
+            seen.add(key)
             for effect, condition in possibilities(statement.effect):
                 if effect.value == "Allow":
                     yield policy, statement, condition
