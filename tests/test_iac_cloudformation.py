@@ -515,3 +515,59 @@ def test_unparsable_files_are_errors_only_when_plausibly_templates():
     assert load_template_file("chart/values.yaml", b"Resources: {{ .Values.x }\n") is None
     assert load_template_file("ci.yml", b"jobs: [\n") is None
     assert load_template_file("notes.json", b"\xff\xfe garbage") is None
+
+
+WIRING = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Role: !GetAtt FnRole.Arn
+      FunctionUrlConfig:
+        AuthType: AWS_IAM
+  FnRole:
+    Type: AWS::IAM::Role
+  FnRolePolicy:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      RoleName: !Ref FnRole
+      PolicyName: inline
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: "logs:*", Resource: "*"}]
+  Nightly:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      FlexibleTimeWindow: {Mode: "OFF"}
+      Target: {Arn: !GetAtt Fn.Arn, RoleArn: arn:aws:iam::123456789012:role/s}
+  Logs:
+    Type: AWS::Logs::SubscriptionFilter
+    Properties:
+      LogGroupName: /aws/app
+      FilterPattern: ""
+      DestinationArn: !GetAtt Fn.Arn
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [app]}
+      Targets:
+        - Id: fn
+          Arn: !GetAtt Fn.Arn
+"""
+
+
+def test_other_resources_that_invoke_or_grant_a_function():
+    template = build_cloudformation("t.yaml", load_yaml(WIRING))
+    (function,) = template.functions
+    assert [(e.kind, e.name, e.span.line) for e in function.events] == [
+        ("function-url", "FunctionUrlConfig", 9),
+        ("eventbridge", "Rule", 37),
+        ("schedule", "Nightly", 20),
+        ("cloudwatch-logs", "Logs", 26),
+    ]
+    (policy,) = function.permissions.policies
+    assert policy.name == "inline" and template.policies == [policy]
+    assert [a.value for a in policy.statements[0].actions] == ["logs:*"]

@@ -592,6 +592,8 @@ class CloudFormationBuilder:
             self._role(logical_id)
         for logical_id in by_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             self._standalone_policy(logical_id)
+        for logical_id in by_type("AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"):
+            self._principal_policy(logical_id)
         for logical_id in by_type("AWS::IAM::User", "AWS::IAM::Group"):
             self._principal_policies(logical_id)
         for logical_id in by_type("AWS::SQS::Queue"):
@@ -617,6 +619,12 @@ class CloudFormationBuilder:
             self._topic_subscriptions(logical_id)
         for logical_id in by_type("AWS::Events::Rule"):
             self._events_rule(logical_id)
+        for logical_id in by_type("AWS::Scheduler::Schedule"):
+            self._schedule(logical_id)
+        for logical_id in by_type("AWS::Logs::SubscriptionFilter"):
+            self._log_subscription(logical_id)
+        for logical_id in by_type("AWS::Lambda::Url"):
+            self._function_url(logical_id)
         return template
 
     # helpers ------------------------------------------------------------------------------------
@@ -696,6 +704,16 @@ class CloudFormationBuilder:
                         attached.add(role_id)
                         break
 
+    def _principal_policy(self, logical_id: str) -> None:
+        """AWS::IAM::RolePolicy (and its user/group twins): one inline policy of one principal."""
+        name = text(self._prop(logical_id, "PolicyName")) or logical_id
+        policy = read_policy(name, self._span(logical_id), self._prop(logical_id, "PolicyDocument"), self.path)
+        self.template.policies.append(policy)
+        role = self._prop(logical_id, "RoleName")
+        target = reference_target(role) or (self._role_by_name(role.value) if text(role) else None)
+        if target in self.template.roles:
+            self.template.roles[target].permissions.policies.append(policy)
+
     def _principal_policies(self, logical_id: str) -> None:
         """Inline policies of users and groups: IAM policies of the template, on no function."""
         for entry in iter_alternatives(self._prop(logical_id, "Policies")):
@@ -758,6 +776,10 @@ class CloudFormationBuilder:
                 self._sam_policies(function, get(properties, "Policies"))
             else:
                 self._use_role(function, role)
+            url = get(properties, "FunctionUrlConfig")
+            if url is not None:
+                span = key_span(properties, "FunctionUrlConfig") or url.span
+                function.events.append(EventSource("function-url", "FunctionUrlConfig", span, self.path))
             events = as_map(get(properties, "Events")) or {}
             for name, event in events.items():
                 function.events.append(
@@ -938,6 +960,29 @@ class CloudFormationBuilder:
                     EventSource(kind, logical_id, target.span, self.path,
                                 source=schedule or self._prop(logical_id, "EventBusName"))
                 )
+
+
+    def _schedule(self, logical_id: str) -> None:
+        target = self._prop(logical_id, "Target")
+        function = self._function_of(get(target, "Arn"))
+        if function is not None:
+            function.events.append(
+                EventSource("schedule", logical_id, self._span(logical_id), self.path,
+                            source=self._prop(logical_id, "ScheduleExpression"))
+            )
+
+    def _log_subscription(self, logical_id: str) -> None:
+        function = self._function_of(self._prop(logical_id, "DestinationArn"))
+        if function is not None:
+            function.events.append(
+                EventSource("cloudwatch-logs", logical_id, self._span(logical_id), self.path,
+                            source=self._prop(logical_id, "LogGroupName"))
+            )
+
+    def _function_url(self, logical_id: str) -> None:
+        function = self._function_of(self._prop(logical_id, "TargetFunctionArn"))
+        if function is not None:
+            function.events.append(EventSource("function-url", logical_id, self._span(logical_id), self.path))
 
 
 def s3_filter(filter_node: Optional[Located]) -> Tuple[Optional[Located], Optional[Located]]:

@@ -416,6 +416,10 @@ class ServerlessBuilder:
                 source = self._event(name, index, event)
                 if source is not None:
                     function.events.append(source)
+            url = get(definition, "url")
+            if url is not None and url.value not in (False, None):
+                span = key_span(raw, "url") or url.span
+                function.events.append(EventSource("function-url", "url", span, self.path))
             function.permissions = provider_permissions
             self.template.functions.append(function)
             self.cfn.add_function(function, _normalize(name) + "LambdaFunction")

@@ -96,7 +96,9 @@ def load_yaml(text: str) -> Located:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        message = " ".join(part for part in (error.context, error.problem) if part)
+        message = error.problem or error.context or "cannot be parsed"
+        if error.problem and error.context:
+            message = f"{error.problem} ({error.context})"
         raise TemplateSyntaxError(_mark_span(mark), f"invalid YAML: {message}") from None
     except yaml.YAMLError as error:  # e.g. "expected a single document"
         raise TemplateSyntaxError(Span(1, 1, 1, 1), f"invalid YAML: {error}") from None
