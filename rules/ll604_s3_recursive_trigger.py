@@ -26,7 +26,9 @@ class S3RecursiveTrigger(TemplateRule):
     an AWS managed policy that writes to every bucket (`AmazonS3FullAccess`, `AWSLambdaExecute`,
     `PowerUserAccess`, `AdministratorAccess`).
 
-    With a prefix or suffix filter the rule stays quiet: from the template alone it cannot
+    When the template does not say which bucket triggers the function (a parameter, an
+    import), only grants on every bucket (`*`, `arn:aws:s3:::*`, `AmazonS3FullAccess`...)
+    count. With a prefix or suffix filter the rule stays quiet: from the template alone it cannot
     tell whether the function writes under the filtered keys (lambdalint's code rule LL304
     looks at where the handler writes). Statements with a `Condition`, and writes cancelled by
     a matching `Deny`, are not reported either.
@@ -268,7 +270,7 @@ class S3RecursiveTrigger(TemplateRule):
                     self.report(
                         event.span,
                         f"Function `{function.logical_id}` is triggered by every new object in "
-                        f"bucket `{bucket.label()}`{when} and may write into it "
+                        f"{bucket.describe()}{when} and may write into it "
                         f"({grant.what}, line {grant.span.line}): each write triggers it again",
                         path=event.path or function.path,
                         hint="Write the output to another bucket, or filter the trigger by a "
@@ -277,7 +279,7 @@ class S3RecursiveTrigger(TemplateRule):
                             Related(
                                 grant.path or function.path or self.template.path,
                                 grant.span,
-                                f"`{function.logical_id}` may write into `{bucket.label()}` here",
+                                f"`{function.logical_id}` may write into {bucket.describe()} here",
                             )
                             for grant in grants
                         ],

@@ -562,3 +562,21 @@ def test_ll604_managed_policies_that_write_everywhere():
 def test_ll606_unquoted_numbers_are_text_for_passwords_only():
     env = {"DB_PASSWORD": at(12345678, 3), "API_TOKEN": at(50000000, 4), "PASSWORD": at(True, 5)}
     assert lines(run("LL606", template(function("Api", 1, environment=env)))) == [3]
+
+
+def test_ll604_unknown_trigger_bucket_only_wildcard_grants_count():
+    def fn(resource, source):
+        return function(
+            "A", 20,
+            permissions=with_policy(statement(["s3:PutObject"], [resource], 40)),
+            events=[s3_event(source)],
+        )
+
+    param = Unknown("parameter UploadBucket has no default")
+    interpolated = Interpolated("sub", "uploads-${AWS::AccountId}", ())
+    for source in (param, interpolated):
+        found = run("LL604", template(fn("*", source), buckets=BUCKETS))
+        assert lines(found) == [30] and "its trigger bucket" in found[0].message
+        assert lines(run("LL604", template(fn("arn:aws:s3:::*/*", source), buckets=BUCKETS))) == [30]
+        assert run("LL604", template(fn(Reference("Uploads", "Arn"), source), buckets=BUCKETS)) == []
+        assert run("LL604", template(fn("arn:aws:s3:::uploads-*/*", source), buckets=BUCKETS)) == []

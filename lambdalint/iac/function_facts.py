@@ -144,13 +144,24 @@ class BucketIdentity:
     name: Optional[str]
     bucket: Optional[Bucket] = None
 
-    def label(self) -> str:
-        return self.key or self.name or "?"
+    @property
+    def known(self) -> bool:
+        return self.key is not None or self.name is not None
+
+    def describe(self) -> str:
+        """For messages: "bucket `Uploads`", or "its bucket" when the template does not say."""
+        return f"bucket `{self.key or self.name}`" if self.known else "its trigger bucket"
+
+
+#: an S3 trigger whose bucket the template does not name statically: only grants on every
+#: bucket (``*``, ``arn:aws:s3:::*``, AmazonS3FullAccess...) certainly cover it
+UNKNOWN_BUCKET = BucketIdentity(None, None)
 
 
 def find_bucket(template: Template, source: Located) -> Optional[BucketIdentity]:
     """The bucket an S3 event's ``source`` names: a Reference to a template bucket, or a literal
-    bucket name / ARN (matched against template buckets' names when one has it)."""
+    bucket name / ARN (matched against template buckets' names when one has it);
+    :data:`UNKNOWN_BUCKET` when it is not known statically, None when it is no bucket."""
     value = source.value
     target = _reference_target(value)
     if target is not None:
@@ -165,12 +176,16 @@ def find_bucket(template: Template, source: Located) -> Optional[BucketIdentity]
             if len(parts) < 6 or parts[2] != "s3":
                 return None
             name = parts[5]
-        if not name or "${" in name or "/" in name:
+        if not name or "/" in name:
             return None
+        if "${" in name:
+            return UNKNOWN_BUCKET
         for key, bucket in template.buckets.items():
             if _literal_name(bucket) == name:
                 return BucketIdentity(key, name, bucket)
         return BucketIdentity(None, name)
+    if isinstance(value, Unknown):  # a parameter, an import, an Interpolated name
+        return UNKNOWN_BUCKET
     return None
 
 
@@ -442,6 +457,7 @@ def unique(items: Iterable[Any], key) -> Iterator[Any]:
 
 __all__ = [
     "BucketIdentity",
+    "UNKNOWN_BUCKET",
     "TimeoutChoice",
     "WriteGrant",
     "action_writes_objects",
