@@ -88,7 +88,9 @@ def test_full_wildcards(action, expected):
     ("arn:aws:iam::aws:policy/AdministratorAccess", "AdministratorAccess"),
     ("arn:aws-cn:iam::aws:policy/service-role/AWSLambdaRole", "AWSLambdaRole"),
     ("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess", "PowerUserAccess"),
+    ("arn:${data.aws_partition.current.partition}:iam::aws:policy/IAMFullAccess", "IAMFullAccess"),
     ("arn:aws:iam::123456789012:policy/TeamFullAccess", None),
+    ("arn:aws:iam::${AWS::AccountId}:policy/TeamFullAccess", None),
     ("arn:aws:iam::aws:policy", None),
     ("arn:aws:iam::aws:policy/${PolicyName}", None),  # an unresolved name is never guessed
 ])

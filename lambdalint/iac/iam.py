@@ -130,11 +130,15 @@ def _named_role(template: Template, function: Function) -> Optional[Role]:
     return None
 
 
-_MANAGED_ARN = re.compile(r"^arn:(?:aws[\w-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$")
+#: an AWS managed policy ARN: the account is literally "aws"; the partition may be unresolved
+#: (``${AWS::Partition}``, ``${data.aws_partition.current.partition}``)
+_MANAGED_ARN = re.compile(
+    r"^arn:(?:aws[\w-]*|\$\{[^}]+\}):iam::aws:policy/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$"
+)
 
 
 def aws_managed_policy_name(value: str) -> Optional[str]:
-    """``arn:aws:iam::aws:policy/service-role/X`` (any partition, or ``${AWS::Partition}``) or a
+    """``arn:aws:iam::aws:policy/service-role/X`` (any partition, resolved or not) or a
     bare SAM name ``X`` -> ``X``; None for customer managed ARNs and anything else (a name
     with an unresolved ``${...}`` part included)."""
     text = value.strip()
