@@ -571,3 +571,35 @@ def test_other_resources_that_invoke_or_grant_a_function():
     (policy,) = function.permissions.policies
     assert policy.name == "inline" and template.policies == [policy]
     assert [a.value for a in policy.statements[0].actions] == ["logs:*"]
+
+
+OPENAPI = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      DefinitionBody:
+        openapi: "3.0.1"
+        paths:
+          /orders:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                timeoutInMillis: 10000
+                uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${OrdersFn.Arn}/invocations"
+  OrdersFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Timeout: 60
+"""
+
+
+def test_openapi_bodies_put_functions_behind_the_api():
+    (function,) = build_cloudformation("t.yaml", load_yaml(OPENAPI)).functions
+    assert [(e.kind, e.name, e.span.line, at(e.integration_timeout)) for e in function.events] == [
+        ("api", "Api", 13, (10, 15))
+    ]

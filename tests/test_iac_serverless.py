@@ -263,3 +263,10 @@ resources:
     (function,) = build(text).functions
     assert [(e.kind, e.name, e.span.line) for e in function.events] == [("sqs", "Mapping", 10)]
     assert at(function.timeout) == (10, 2)
+
+
+def test_functions_given_as_a_list_and_function_urls():
+    text = "service: s\nprovider: {name: aws}\nfunctions:\n  - a:\n      handler: a.h\n      url: true\n  - b:\n      handler: b.h\n"
+    template = build(text)
+    assert [(f.logical_id, f.span.line) for f in template.functions] == [("a", 4), ("b", 7)]
+    assert [(e.kind, e.span.line) for e in template.functions[0].events] == [("function-url", 6)]

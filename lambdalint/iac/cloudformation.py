@@ -619,6 +619,10 @@ class CloudFormationBuilder:
             self._topic_subscriptions(logical_id)
         for logical_id in by_type("AWS::Events::Rule"):
             self._events_rule(logical_id)
+        for logical_id in by_type("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
+            self._openapi_integrations(logical_id, "api")
+        for logical_id in by_type("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api"):
+            self._openapi_integrations(logical_id, "http-api")
         for logical_id in by_type("AWS::Scheduler::Schedule"):
             self._schedule(logical_id)
         for logical_id in by_type("AWS::Logs::SubscriptionFilter"):
@@ -962,6 +966,20 @@ class CloudFormationBuilder:
                 )
 
 
+    def _openapi_integrations(self, logical_id: str, kind: str) -> None:
+        """Functions named by ``x-amazon-apigateway-integration`` in an inline OpenAPI body."""
+        body = self._prop(logical_id, "DefinitionBody") or self._prop(logical_id, "Body")
+        seen: Set[int] = set()
+        for integration in _integrations(body):
+            function = self._function_of(get(integration, "uri"))
+            if function is None or id(function) in seen:
+                continue
+            seen.add(id(function))
+            function.events.append(
+                EventSource(kind, logical_id, integration.span, self.path,
+                            integration_timeout=seconds_from_millis(get(integration, "timeoutInMillis")))
+            )
+
     def _schedule(self, logical_id: str) -> None:
         target = self._prop(logical_id, "Target")
         function = self._function_of(get(target, "Arn"))
@@ -983,6 +1001,24 @@ class CloudFormationBuilder:
         function = self._function_of(self._prop(logical_id, "TargetFunctionArn"))
         if function is not None:
             function.events.append(EventSource("function-url", logical_id, self._span(logical_id), self.path))
+
+
+def _integrations(item: Optional[Located], depth: int = 0) -> Iterator[Located]:
+    if item is None or depth > 12:
+        return
+    value = item.value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key == "x-amazon-apigateway-integration" and isinstance(child.value, dict):
+                yield child
+            else:
+                yield from _integrations(child, depth + 1)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _integrations(child, depth + 1)
+    elif isinstance(value, Conditional):
+        for branch in value.branches:
+            yield from _integrations(branch, depth + 1)
 
 
 def s3_filter(filter_node: Optional[Located]) -> Tuple[Optional[Located], Optional[Located]]:

@@ -397,6 +397,8 @@ class ServerlessBuilder:
         provider_permissions, provider_role = self._provider_permissions(provider)
 
         functions_node = get(root, "functions")
+        if functions_node is not None and isinstance(functions_node.value, list):
+            functions_node = self._merged_functions(functions_node)
         folder = posixpath.dirname(self.path) or "."
         declared: List[Tuple[Function, Optional[Located], Optional[Located]]] = []
         for name, raw in (as_map(functions_node) or {}).items():
@@ -434,6 +436,18 @@ class ServerlessBuilder:
             else:
                 self._own_statements(function, definition, provider_permissions)
         return self.template
+
+    def _merged_functions(self, node: Located) -> Located:
+        """``functions: [{a: ...}, ${file(more.yml)}]``: one mapping of every function."""
+        merged = LocatedMap()
+        for entry in node.value:
+            entry = self.variables.resolve(entry)
+            for name, definition in (as_map(entry) or {}).items():
+                merged[name] = definition
+                span = key_span(entry, name)
+                if span is not None:
+                    merged.key_spans[name] = span
+        return Located(merged, node.span, node.path)
 
     def _provider_permissions(self, provider: Optional[Located]) -> Tuple[Permissions, Optional[Located]]:
         """The shared role's permissions, and the provider's explicit role (when it names one)."""
