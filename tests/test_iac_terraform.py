@@ -871,3 +871,111 @@ def test_peer_suite_policy_documents_survive_an_invalid_block():
         "data.aws_iam_policy_document.fail": ["*"],
         "data.aws_iam_policy_document.no_effect": ["*"],
     }
+
+
+def test_count_for_each_and_dynamic_blocks():
+    t = load_text(
+        """
+variable "create_role" {
+  default = true
+}
+variable "attach_admin" {
+  default = false
+}
+variable "dlq_arn" {
+  default = null
+}
+resource "aws_iam_role" "lambda" {
+  count              = var.create_role ? 1 : 0
+  assume_role_policy = data.aws_iam_policy_document.assume[0].json
+}
+data "aws_iam_policy_document" "assume" {
+  count = var.create_role ? 1 : 0
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+data "aws_iam_policy_document" "logs" {
+  count = 1
+  statement {
+    actions   = ["logs:CreateLogStream"]
+    resources = ["*"]
+    dynamic "condition" {
+      for_each = var.conditions
+      content {
+        test     = condition.value.test
+        variable = condition.value.variable
+        values   = condition.value.values
+      }
+    }
+  }
+}
+resource "aws_iam_policy" "logs" {
+  count  = var.create_role ? 1 : 0
+  policy = data.aws_iam_policy_document.logs[0].json
+}
+resource "aws_iam_role_policy_attachment" "logs" {
+  count      = var.create_role ? 1 : 0
+  role       = aws_iam_role.lambda[0].name
+  policy_arn = aws_iam_policy.logs[0].arn
+}
+resource "aws_iam_role_policy_attachment" "admin" {
+  count      = var.attach_admin ? 1 : 0
+  role       = aws_iam_role.lambda[0].name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+resource "aws_lambda_function" "fixed" {
+  role    = var.create_role ? aws_iam_role.lambda[0].arn : var.lambda_role
+  timeout = 10
+  dynamic "dead_letter_config" {
+    for_each = var.dlq_arn == null ? [] : [true]
+    content {
+      target_arn = var.dlq_arn
+    }
+  }
+}
+resource "aws_lambda_function" "configurable" {
+  timeout = 10
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_arns
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
+}
+resource "aws_lambda_function_event_invoke_config" "configurable" {
+  function_name = aws_lambda_function.configurable.function_name
+  destination_config {
+    dynamic "on_failure" {
+      for_each = var.failure_destinations
+      content {
+        destination = on_failure.value
+      }
+    }
+  }
+}
+resource "aws_lambda_permission" "sns" {
+  for_each      = {}
+  function_name = aws_lambda_function.fixed.function_name
+  principal     = "sns.amazonaws.com"
+}
+"""
+    )
+    role = t.roles["aws_iam_role.lambda"]
+    assert role.trusted_services == {"lambda.amazonaws.com"}  # data.x[0].json
+    # the AdministratorAccess attachment has count 0 with the defaults: it does not exist
+    assert role.permissions.managed_policies == []
+    [logs] = role.permissions.policies
+    [statement] = logs.statements
+    assert statement.has_condition and not statement.complete  # a condition may be generated
+    fixed, configurable = fn(t, "fixed"), fn(t, "configurable")
+    assert fixed.permissions is role.permissions
+    # the dynamic block's for_each is [] with the defaults: no DLQ; the permission has no instance
+    assert fixed.dead_letter is None and fixed.events == []
+    for value in (configurable.dead_letter, configurable.on_failure):
+        assert isinstance(value.value, Unknown) and "dynamic" in value.value.reason
+    assert (configurable.dead_letter.span.line, configurable.on_failure.span.line) == (66, 76)

@@ -133,6 +133,10 @@ class _Block:
         found = self.children(kind)
         return found[0] if found else None
 
+    def dynamic(self, kind: str) -> Optional["_Block"]:
+        """A ``dynamic "kind"`` block (see :meth:`_Module.generated`)."""
+        return next((b for b in self.blocks if b.kind == "dynamic" and b.labels == [kind]), None)
+
 
 def _span(node: Any) -> Span:
     if isinstance(node, Token):
@@ -296,6 +300,7 @@ class _Module:
         self.variables: Dict[str, _Block] = {}
         self.locals: Dict[str, Tuple[Tree, _Source]] = {}
         self._resolving: Set[str] = set()
+        self._absent: Dict[str, bool] = {}
 
     # ---- collection
 
@@ -322,10 +327,38 @@ class _Module:
                 self.order.append(address)
 
     def of_type(self, kind: str) -> Iterator[Tuple[str, _Block]]:
+        """The resources (or ``data.TYPE`` sources) of a type that may exist."""
         prefix = kind + "."
         for address in self.order:
             if address.startswith(prefix) and address.count(".") == kind.count(".") + 1:
-                yield address, self.blocks[address]
+                block = self.get(address)
+                if block is not None:
+                    yield address, block
+
+    def get(self, address: str) -> Optional[_Block]:
+        """The block at ``address``, unless its ``count`` or ``for_each`` says it is not created
+        (``count = var.enabled ? 1 : 0`` with the variable's default false, ``for_each = {}``)."""
+        block = self.blocks.get(address)
+        if block is None:
+            return None
+        if address not in self._absent:
+            count = self.attr(block, "count")
+            each = self.attr(block, "for_each")
+            self._absent[address] = (count is not None and count.value == 0 and not isinstance(count.value, bool)) or (
+                each is not None and isinstance(each.value, (list, dict)) and not each.value
+            )
+        return None if self._absent[address] else block
+
+    def generated(self, block: Optional[_Block], kind: str) -> Optional[_Block]:
+        """``block``'s ``dynamic "kind"`` block, unless its ``for_each`` is known to be empty:
+        whether it generates anything is then only known at plan time."""
+        found = block.dynamic(kind) if block is not None else None
+        if found is None:
+            return None
+        each = self.attr(found, "for_each")
+        if each is not None and isinstance(each.value, (list, dict)) and not each.value:
+            return None
+        return found
 
     # ---- evaluation
 
@@ -669,6 +702,24 @@ class _Module:
         return current  # a Located: value() re-spans it to the use site
 
 
+def _without_instance_keys(root: Any, steps: List[Tuple[str, Any]]) -> List[Tuple[str, Any]]:
+    """``data.T.N[0].json`` / ``T.N["k"].attr`` as if written without the instance key (a
+    ``count``/``for_each`` instance is the same block for our purposes)."""
+    if not isinstance(root, Tree) or root.data != "identifier":
+        return steps
+    name = _name(root)
+    if name == "data":
+        position = 2
+    elif name in _SPECIAL_ROOTS or "_" not in name:
+        return steps
+    else:
+        position = 1
+    kept = list(steps)
+    while len(kept) > position and kept[position][0] in ("index", "literal-index") and all(k == "attr" for k, _ in kept[:position]):
+        del kept[position]
+    return kept
+
+
 def _reference_text(reference: Reference) -> str:
     return reference.target + ("." + reference.attribute if reference.attribute else "")
 
@@ -846,6 +897,7 @@ class _Builder:
                 return self._quoted_statements(value)
             return [], False
         root, steps = self.m._steps(inner)
+        steps = _without_instance_keys(root, steps)
         if isinstance(root, Tree) and root.data == "identifier" and steps and steps[0][0] == "attr":
             name = _name(root)
             if name == "data" and len(steps) == 3 and steps[0][1] == "aws_iam_policy_document" and steps[2] in (("attr", "json"), ("attr", "minified_json")):
@@ -908,12 +960,10 @@ class _Builder:
         if address in self.documents:
             return self.documents[address]
         self.documents[address] = ([], False)  # a cycle reads as unknown
-        block = self.m.blocks.get(address)
+        block = self.m.get(address)
         if block is None:
             return [], False
-        complete = "statement" not in block.attrs and not any(
-            d.labels == ["statement"] for d in block.children("dynamic")
-        )
+        complete = "statement" not in block.attrs and self.m.generated(block, "statement") is None
         statements: List[Statement] = []
         for name in ("source_policy_documents", "source_json"):
             for entry in self._entry_nodes(block, name):
@@ -966,14 +1016,16 @@ class _Builder:
             found, known = iam_json.entries(value)
             getattr(statement, name).extend(found)
             complete = complete and known
-        if block.children("dynamic"):
+        generated = [d for d in block.children("dynamic") if self.m.generated(block, d.labels[0] if d.labels else "") is not None]
+        if generated:
             complete = False
-        statement.has_condition = bool(block.children("condition"))
+        # a condition that may be generated counts: rules then stay on the safe side
+        statement.has_condition = bool(block.children("condition")) or any(d.labels == ["condition"] for d in generated)
         sid = self.m.attr(block, "sid")
         statement.complete = complete
         if sid is not None and isinstance(sid.value, str) and sid.value:
             self.sids[id(statement)] = sid.value
-        if block.children("principals") or block.children("not_principals"):
+        if block.children("principals") or block.children("not_principals") or any(d.labels in (["principals"], ["not_principals"]) for d in generated):
             self.with_principals.add(id(statement))
         return statement
 
@@ -982,9 +1034,10 @@ class _Builder:
         heredoc = _heredoc_token(node)
         if isinstance(inner, Tree) and heredoc is None:
             root, steps = self.m._steps(inner)
+            steps = _without_instance_keys(root, steps)
             if isinstance(root, Tree) and root.data == "identifier" and _name(root) == "data" and len(steps) == 3 and steps[0] == ("attr", "aws_iam_policy_document"):
                 address = "data.aws_iam_policy_document.%s" % steps[1][1]
-                block = self.m.blocks.get(address)
+                block = self.m.get(address)
                 self.used_documents.add(address)
                 services: Set[str] = set()
                 for statement in block.children("statement") if block else ():
@@ -1034,6 +1087,8 @@ class _Builder:
             trust = block.expr("assume_role_policy")
             if trust is not None:
                 role.trusted_services = self._trusted_services(trust, block.source)
+            if self.m.generated(block, "inline_policy") is not None:
+                role.permissions.complete = False
             for inline in block.children("inline_policy"):
                 name = self.m.attr(inline, "name")
                 label = "%s.inline_policy[%s]" % (address, name.value if name is not None and isinstance(name.value, str) else "?")
@@ -1143,6 +1198,8 @@ class _Builder:
             dead_letter = block.child("dead_letter_config")
             if dead_letter is not None:
                 function.dead_letter = self.m.attr(dead_letter, "target_arn")
+            elif self.m.generated(block, "dead_letter_config") is not None:
+                function.dead_letter = _unknown_block(self.m.generated(block, "dead_letter_config"))
             function.role = self.m.attr(block, "role")
             role = self._role_of(function.role)
             if role is not None and isinstance(function.role.value, Reference):
@@ -1162,7 +1219,7 @@ class _Builder:
         filename = self.m.attr(block, "filename")
         archive = None
         if filename is not None and isinstance(filename.value, Reference) and filename.value.target.startswith("data.archive_file."):
-            archive = self.m.blocks.get(filename.value.target)
+            archive = self.m.get(filename.value.target)
         elif filename is not None and isinstance(filename.value, str):
             wanted = posixpath.normpath(filename.value)
             for _, candidate in self.m.of_type("data.archive_file"):
@@ -1173,7 +1230,7 @@ class _Builder:
         if archive is None:
             digest = self.m.attr(block, "source_code_hash")
             if digest is not None and isinstance(digest.value, Reference) and digest.value.target.startswith("data.archive_file."):
-                archive = self.m.blocks.get(digest.value.target)
+                archive = self.m.get(digest.value.target)
         if archive is not None:
             for name in ("source_dir", "source_file"):
                 source = self.m.attr(archive, name)
@@ -1193,7 +1250,7 @@ class _Builder:
             if target.target in self.functions:
                 return self.functions[target.target]
             if target.target.startswith("aws_lambda_alias."):
-                alias = self.m.blocks.get(target.target)
+                alias = self.m.get(target.target)
                 if alias is not None:
                     return self._function_of(self.m.attr(alias, "function_name"), depth + 1)
             return None
@@ -1270,8 +1327,9 @@ class _Builder:
         for address, block in m.of_type("aws_apigatewayv2_integration"):
             kind = "http-api"
             api = m.attr(block, "api_id")
-            if api is not None and isinstance(api.value, Reference) and api.value.target in m.blocks:
-                protocol = m.attr(m.blocks[api.value.target], "protocol_type")
+            api_block = m.get(api.value.target) if api is not None and isinstance(api.value, Reference) else None
+            if api_block is not None:
+                protocol = m.attr(api_block, "protocol_type")
                 if protocol is not None and protocol.value == "WEBSOCKET":
                     kind = "other"
             self._integration(address, block, kind, m.attr(block, "integration_uri"), api)
@@ -1293,7 +1351,7 @@ class _Builder:
         if isinstance(target, Interpolated) and len(target.references) == 1:
             target = target.references[0]
         if isinstance(target, Reference) and target.target.startswith("aws_cloudwatch_event_rule."):
-            block = self.m.blocks.get(target.target)
+            block = self.m.get(target.target)
             if block is not None and block.expr("schedule_expression") is not None:
                 return "schedule"
         return "eventbridge"
@@ -1320,10 +1378,20 @@ class _Builder:
     def _invoke_configs(self) -> None:
         for address, block in self.m.of_type("aws_lambda_function_event_invoke_config"):
             function = self._function_of(self.m.attr(block, "function_name"))
+            if function is None:
+                continue
             destinations = block.child("destination_config")
             failure = destinations.child("on_failure") if destinations is not None else None
-            if function is not None and failure is not None:
+            if failure is not None:
                 function.on_failure = self.m.attr(failure, "destination")
+                continue
+            generated = self.m.generated(block, "destination_config") or self.m.generated(destinations, "on_failure")
+            if generated is not None and function.on_failure is None:
+                function.on_failure = _unknown_block(generated)
+
+
+def _unknown_block(block: _Block) -> Located:
+    return Located(Unknown("a dynamic %s block: generated or not at plan time" % block.labels[0]), block.header, block.path)
 
 
 def _mapping_kind(source: Optional[Located]) -> str:
