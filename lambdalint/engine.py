@@ -95,6 +95,8 @@ def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Findi
     """A YAML/JSON file: a CloudFormation/SAM or Serverless template, or nothing to say."""
     from lambdalint.iac.load import TemplateLoadError, load_template_file
 
+    if not _reads_templates(session):
+        return []
     relative = session.config.relative(file.path)
     ignored = session.config.ignored_for(relative)
     loaded = load_template_file(file.display_path, data, file.path.parent)
@@ -110,6 +112,11 @@ def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Findi
     # a rule reporting on another file (it should not, for a one-file template) keeps its finding
     others = [f for f in kept if f.path != file.display_path]
     return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative)
+
+
+def _reads_templates(session: Session) -> bool:
+    """Whether templates matter to this run (``--select LL1`` need not parse them at all)."""
+    return bool(session.template_rules) or PARSE_ERROR in session.enabled
 
 
 def run_template_rules(session: Session, template) -> List[Finding]:
@@ -136,6 +143,8 @@ def lint_terraform(
 ) -> Dict[str, List[Finding]]:
     """The .tf files of one folder (one module): findings per file, each file's own noqa."""
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for file, _ in files}
+    if not _reads_templates(session):
+        return per_file
     load_terraform = _load_terraform_module()
     if load_terraform is None or not files:
         return per_file

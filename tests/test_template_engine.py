@@ -358,3 +358,9 @@ def test_a_2000_line_template_loads_quickly(tmp_path):
     template = load_template_file("template.yaml", text.encode())
     assert len(template.functions) == 80 and len(template.queues) == 80
     assert template.functions[79].events[0].source.value.target == "Queue79"
+
+
+def test_templates_are_not_read_when_no_template_rule_runs(lint):
+    broken = {"template.yaml": "AWSTemplateFormatVersion: x\nResources: [\n"}
+    assert [f.rule_id for f in lint(broken)] == ["LL001"]
+    assert lint(broken, select=["LL101"]) == []
