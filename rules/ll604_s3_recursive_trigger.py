@@ -265,6 +265,12 @@ class S3RecursiveTrigger(TemplateRule):
                         continue
                     grants = write_grants(self.template, function, bucket)
                     if not grants:
+                        if not bucket.known:
+                            log.debug(
+                                "%s: %s: the bucket of %s.%s is not known statically (%s)",
+                                self.id, event.path or function.path, function.logical_id,
+                                event.name, getattr(source.value, "reason", source.value),
+                            )
                         continue
                     grant = grants[0]
                     self.report(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Dict, List, Tuple
 
 from lambdalint.iac.function_facts import branches
-from lambdalint.iac.model import Function, Located
-from lambdalint.iac.secrets import secret_kind
+from lambdalint.iac.model import Function, Located, Unknown
+from lambdalint.iac.secrets import secret_kind, secret_name
 from lambdalint.model import Severity, Span
 from lambdalint.rule import Example, TemplateRule
+
+log = logging.getLogger("lambdalint.rules")
 
 
 class SecretInEnvironment(TemplateRule):
@@ -180,6 +183,12 @@ class SecretInEnvironment(TemplateRule):
                     if isinstance(text, (int, float)) and not isinstance(text, bool):
                         text = str(text)  # DB_PASSWORD: 12345678, unquoted in YAML
                     if not isinstance(text, str):
+                        if isinstance(text, Unknown) and secret_name(variable):
+                            log.debug(
+                                "%s: %s: %s of %s is not known statically (%s)",
+                                self.id, function.path or self.template.path, variable,
+                                function.logical_id, text.reason,
+                            )
                         continue
                     kind = secret_kind(variable, text)
                     if kind is None:

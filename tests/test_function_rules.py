@@ -580,3 +580,18 @@ def test_ll604_unknown_trigger_bucket_only_wildcard_grants_count():
         assert lines(run("LL604", template(fn("arn:aws:s3:::*/*", source), buckets=BUCKETS))) == [30]
         assert run("LL604", template(fn(Reference("Uploads", "Arn"), source), buckets=BUCKETS)) == []
         assert run("LL604", template(fn("arn:aws:s3:::uploads-*/*", source), buckets=BUCKETS)) == []
+
+
+def test_unknowns_are_logged_at_debug_level(caplog):
+    caplog.set_level("DEBUG")
+    run(
+        "LL603",
+        template(
+            function("A", 20, timeout=at(300, 22), events=[sqs_event("Param")]),
+            queues={"Param": queue("Param", 1, at(Unknown("parameter Visibility has no default"), 2))},
+        ),
+    )
+    run("LL606", template(function("B", 1, environment={"DB_PASSWORD": at(Unknown("parameter DbPassword has no default"), 3)})))
+    text = caplog.text
+    assert "LL603" in text and "parameter Visibility has no default" in text
+    assert "LL606" in text and "parameter DbPassword has no default" in text
