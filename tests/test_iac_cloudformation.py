@@ -603,3 +603,9 @@ def test_openapi_bodies_put_functions_behind_the_api():
     assert [(e.kind, e.name, e.span.line, at(e.integration_timeout)) for e in function.events] == [
         ("api", "Api", 13, (10, 15))
     ]
+
+
+def test_only_the_first_yaml_document_is_read():
+    text = "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n---\n"
+    assert isinstance(load_template_file("template.yaml", text.encode()), Template)
+    assert plain(load_yaml("---\na: 1\n---\nb: [\n")) == {"a": 1}

@@ -91,9 +91,12 @@ def _mark_span(mark: Any) -> Span:
 
 
 def load_yaml(text: str) -> Located:
-    """The first document of ``text`` as a Located tree (an empty document is ``None``)."""
+    """The first document of ``text`` as a Located tree (an empty document is ``None``).
+
+    Later documents (``---``) are not read: a template is one document, and a stray trailing
+    ``---`` must not make it unreadable."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = next(iter(yaml.compose_all(text, Loader=_Loader)), None)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         message = error.problem or error.context or "cannot be parsed"
