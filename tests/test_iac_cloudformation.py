@@ -609,3 +609,12 @@ def test_only_the_first_yaml_document_is_read():
     text = "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n---\n"
     assert isinstance(load_template_file("template.yaml", text.encode()), Template)
     assert plain(load_yaml("---\na: 1\n---\nb: [\n")) == {"a": 1}
+
+
+def test_dot_template_files_count_only_when_their_text_says_so():
+    html = b"<html><body>{{ name }}: [</body></html>\n"
+    assert load_template_file("emails/welcome.template", html) is None
+    broken = b"AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n"
+    assert isinstance(load_template_file("infra/app.template", broken), TemplateLoadError)
+    good = b'{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}'
+    assert isinstance(load_template_file("infra/app.template", good), Template)

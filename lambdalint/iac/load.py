@@ -10,8 +10,8 @@ Which files are templates
 When an unreadable file is reported (LL001)
     Only when it is *plausibly* a template, since a linter must not complain about YAML it was
     never asked to understand (Helm charts with ``{{ }}``, multi-document manifests...).
-    Plausible means either its name says so (``template.yaml``, ``*.template``,
-    ``*.template.json``, ``serverless.yml``, names with ``cloudformation``/``cfn``/``sam``), or
+    Plausible means either its name says so (``template.yaml``, ``*.template.json``,
+    ``serverless.yml``, YAML/JSON names with ``cloudformation``/``cfn``/``sam``/``stack``), or
     its text does (``AWSTemplateFormatVersion``, ``AWS::Serverless``, ``Type: AWS::`` beside
     ``Resources``, or ``service:`` beside ``provider:``).
 
@@ -61,8 +61,10 @@ def _mentions_a_format(text: str) -> bool:
 
 
 def _named_like_a_template(display_path: str) -> bool:
+    """``template.yaml``, ``cfn-stack.json``, ``serverless.yml``... (a ``.template`` file may
+    just as well be an HTML or Jinja template: only its text can say)."""
     name = display_path.rsplit("/", 1)[-1]
-    return bool(_TEMPLATE_NAME.search(name)) or name.endswith(".template")
+    return name.lower().endswith((".yaml", ".yml", ".json")) and bool(_TEMPLATE_NAME.search(name))
 
 
 def plausibly_template(display_path: str, text: str) -> bool:
