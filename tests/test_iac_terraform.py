@@ -979,3 +979,56 @@ resource "aws_lambda_permission" "sns" {
     for value in (configurable.dead_letter, configurable.on_failure):
         assert isinstance(value.value, Unknown) and "dynamic" in value.value.reason
     assert (configurable.dead_letter.span.line, configurable.on_failure.span.line) == (66, 76)
+
+
+def test_null_arguments_are_unset():
+    t = load_text(
+        """
+variable "timeout" {
+  default = null
+}
+variable "long_running" {
+  type = bool
+}
+resource "aws_lambda_function" "a" {
+  timeout = var.timeout
+  handler = null
+}
+resource "aws_lambda_function" "b" {
+  timeout = var.long_running ? 900 : null
+}
+"""
+    )
+    a, b = fn(t, "a"), fn(t, "b")
+    assert a.timeout is None and a.handler is None and a.effective_timeout == 3
+    conditional = b.timeout.value
+    assert isinstance(conditional, Conditional) and conditional.condition == "var.long_running"
+    assert [at(branch) for branch in conditional.branches] == [(900, 13), (None, 13)]
+
+
+def test_rest_integration_uri_template_and_data_source_queues():
+    t = load_text(
+        """
+data "aws_region" "current" {}
+data "aws_sqs_queue" "shared" {
+  name = "shared"
+}
+resource "aws_lambda_function" "f" {
+  timeout = 40
+}
+resource "aws_api_gateway_integration" "legacy" {
+  type = "AWS_PROXY"
+  uri  = "arn:aws:apigateway:${data.aws_region.current.name}:lambda:path/2015-03-31/functions/${aws_lambda_function.f.arn}/invocations"
+}
+resource "aws_lambda_event_source_mapping" "shared" {
+  event_source_arn = data.aws_sqs_queue.shared.arn
+  function_name    = aws_lambda_function.f.arn
+}
+"""
+    )
+    f = fn(t, "f")
+    assert [(e.kind, e.name, e.span.line) for e in f.events] == [
+        ("sqs", "aws_lambda_event_source_mapping.shared", 13),
+        ("api", "aws_api_gateway_integration.legacy", 9),
+    ]
+    assert f.events[0].source.value == Reference("data.aws_sqs_queue.shared", "arn")

@@ -363,8 +363,14 @@ class _Module:
     # ---- evaluation
 
     def attr(self, block: _Block, name: str) -> Optional[Located]:
+        """The argument ``name`` of ``block``; None when it is absent or null (Terraform treats
+        ``x = null`` as not set: the provider's default applies). A null *branch* of a
+        conditional stays, as ``Located(None)``, like CloudFormation's ``AWS::NoValue``."""
         node = block.expr(name)
-        return self.value(node, block.source) if node is not None else None
+        if node is None:
+            return None
+        value = self.value(node, block.source)
+        return None if value.value is None else value
 
     def value(self, node: Any, source: _Source) -> Located:
         span = _span(node) if not isinstance(node, Token) or node.line is not None else Span(1, 1, 1, 1)
@@ -758,7 +764,10 @@ def load_terraform(files: Sequence[Tuple[str, bytes]]) -> Tuple[Optional[Templat
         module.add_file(tree, _Source(path, text))
     if not files:
         return None, errors
-    template = _Builder(module, [path for path, _ in files]).build()
+    try:
+        template = _Builder(module, [path for path, _ in files]).build()
+    except RecursionError:  # absurdly nested expressions: say nothing rather than crash the run
+        template = None
     return template, errors
 
 
@@ -1244,8 +1253,11 @@ class _Builder:
         if value is None or depth > 3:
             return None
         target = value.value
-        if isinstance(target, Interpolated) and len(target.references) == 1:
-            target = target.references[0]
+        if isinstance(target, Interpolated):
+            # e.g. a REST integration's "arn:aws:apigateway:${region}:lambda:path/2015-03-31/
+            # functions/${aws_lambda_function.f.arn}/invocations": the one function it names
+            found = {id(f): f for f in (self._function_of(Located(r, value.span, value.path), depth + 1) for r in target.references) if f is not None}
+            return next(iter(found.values())) if len(found) == 1 else None
         if isinstance(target, Reference):
             if target.target in self.functions:
                 return self.functions[target.target]
@@ -1399,7 +1411,8 @@ def _mapping_kind(source: Optional[Located]) -> str:
     if isinstance(target, Interpolated) and len(target.references) == 1:
         target = target.references[0]
     if isinstance(target, Reference):
-        return _MAPPING_KIND_BY_TYPE.get(target.target.split(".")[0], "other")
+        parts = target.target.split(".")
+        return _MAPPING_KIND_BY_TYPE.get(parts[1] if parts[0] == "data" else parts[0], "other")
     if isinstance(target, str):
         parts = target.split(":")
         if len(parts) > 2 and parts[0] == "arn":
