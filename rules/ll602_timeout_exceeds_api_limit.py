@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 from lambdalint.iac.function_facts import seconds, timeout_choices
-from lambdalint.iac.model import EventSource
-from lambdalint.model import Related
+from lambdalint.iac.model import EventSource, Function
+from lambdalint.model import Related, Span
 from lambdalint.rule import Example, TemplateRule
 
 log = logging.getLogger("lambdalint.rules")
@@ -224,35 +224,60 @@ class TimeoutExceedsApiLimit(TemplateRule):
         return limit
 
     def check(self) -> None:
+        # where the timeout is written -> (seconds, when, [(function, event, limit)]): a timeout
+        # in SAM Globals or Serverless provider.timeout is one finding for all its API functions
+        found: Dict[Tuple[str, Span], Tuple[int, str, List[Tuple[Function, EventSource, int]]]] = {}
         for function in self.template.functions:
             events = [event for event in function.events if event.kind in API_KINDS]
             if not events:
                 continue
-            reported = set()
             for choice in timeout_choices(function, self.id):
                 if choice.located is None:
                     continue  # the 3 s / 6 s default never exceeds the limit
+                key = (choice.located.path or function.path or self.template.path, choice.located.span)
                 for event in events:
                     limit = self._limit(event)
                     if limit is None or choice.seconds <= limit:
                         continue
-                    key = (choice.located.span, choice.located.path)
-                    if key in reported:
-                        continue
-                    reported.add(key)
-                    kind = "HTTP API" if event.kind == "http-api" else "API Gateway"
-                    self.report(
-                        choice.located.span,
-                        f"Function `{function.logical_id}` may run {choice.seconds} s{choice.when}, but "
-                        f"its {kind} event `{event.name}` gives up after {limit} s",
-                        path=choice.located.path or function.path,
-                        hint=f"Keep the timeout at or below {limit} s, or move long work behind "
-                        "a queue and answer 202.",
-                        related=[
-                            Related(
-                                event.path or function.path,
-                                event.span,
-                                f"{kind} event `{event.name}`",
-                            )
-                        ],
-                    )
+                    entry = found.setdefault(key, (choice.seconds, choice.when, []))
+                    if all(other is not function for other, _, _ in entry[2]):
+                        entry[2].append((function, event, limit))
+                    break
+        for (path, span), (seconds, when, offenders) in found.items():
+            self._report(path, span, seconds, when, offenders)
+
+    def _report(self, path, span, seconds, when, offenders) -> None:
+        function, event, limit = offenders[0]
+        kind = _kind_name(event)
+        if len(offenders) == 1:
+            message = (
+                f"Function `{function.logical_id}` may run {seconds} s{when}, but its {kind} "
+                f"event `{event.name}` gives up after {limit} s"
+            )
+        else:
+            names = ", ".join(f"`{other.logical_id}`" for other, _, _ in offenders)
+            shortest = min(other_limit for _, _, other_limit in offenders)
+            message = (
+                f"Functions {names} may run {seconds} s{when}, but their API events give up "
+                f"after {shortest} s"
+            )
+            limit = shortest
+        self.report(
+            span,
+            message,
+            path=path,
+            hint=f"Keep the timeout at or below {limit} s, or move long work behind a queue and "
+            "answer 202.",
+            related=[
+                Related(
+                    other_event.path or other.path or self.template.path,
+                    other_event.span,
+                    f"{_kind_name(other_event)} event `{other_event.name}` of `{other.logical_id}`",
+                )
+                for other, other_event, _ in offenders
+            ],
+        )
+
+
+def _kind_name(event: EventSource) -> str:
+    return "HTTP API" if event.kind == "http-api" else "API Gateway"

@@ -595,3 +595,18 @@ def test_unknowns_are_logged_at_debug_level(caplog):
     text = caplog.text
     assert "LL603" in text and "parameter Visibility has no default" in text
     assert "LL606" in text and "parameter DbPassword has no default" in text
+
+
+def test_ll602_a_shared_timeout_is_one_finding_naming_every_api_function():
+    shared = at(60, 4)  # Globals.Function.Timeout / provider.timeout
+    found = run(
+        "LL602",
+        template(
+            function("List", 10, timeout=shared, events=[api_event(15)]),
+            function("Get", 20, timeout=shared, events=[api_event(25, "http-api")]),
+            function("Worker", 30, timeout=shared, events=[EventSource("sqs", "Q", span(35))]),
+        ),
+    )
+    assert lines(found) == [4]
+    assert "Functions `List`, `Get` may run 60 s" in found[0].message and "29 s" in found[0].message
+    assert [r.span.line for r in found[0].related] == [15, 25]
