@@ -270,3 +270,23 @@ def test_functions_given_as_a_list_and_function_urls():
     template = build(text)
     assert [(f.logical_id, f.span.line) for f in template.functions] == [("a", 4), ("b", 7)]
     assert [(e.kind, e.span.line) for e in template.functions[0].events] == [("function-url", 6)]
+
+
+def test_billing_file_variables_and_a_role_from_resources():
+    template = load("billing")
+    invoice, export, reconcile = template.functions
+    # ${file(./config.${self:custom.stage}.yml)} -> config.dev.yml, read beside serverless.yml
+    assert at(invoice.timeout) == (45, 18)
+    assert at(export.environment["EXPORT_BUCKET"]) == ("billing-dev-exports", 27)
+    assert isinstance(export.environment["API_TOKEN"].value, Unknown)  # ${ssm:...}
+    # provider.iam.role names a role of `resources`: its policies are every function's
+    assert at(invoice.role) == ("BillingRole", 13)
+    assert invoice.permissions is template.roles["BillingRole"].permissions is reconcile.permissions
+    assert "IamRoleLambdaExecution" not in template.roles
+    (policy,) = invoice.permissions.policies
+    assert [[at(a) for a in s.actions] for s in policy.statements][:2] == [
+        [("s3:GetObject", 66), ("s3:PutObject", 67)], [("*", 70)],
+    ]
+    assert [at(r) for r in policy.statements[0].resources] == [("arn:aws:s3:::billing-dev-exports/*", 68)]
+    assert [(e.kind, at(e.source)) for e in reconcile.events] == [("sqs", (Reference("ReconcileQueue", "Arn"), 42))]
+    assert at(template.queues["ReconcileQueue"].visibility_timeout) == (900, 49)
