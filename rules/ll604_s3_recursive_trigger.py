@@ -20,9 +20,10 @@ class S3RecursiveTrigger(TemplateRule):
     invokes is allowed to put objects into that same bucket and the trigger has neither a
     prefix nor a suffix filter. "Allowed to write" means an `Allow` statement on the function
     or its role whose action covers `s3:PutObject` (`s3:PutObject`, `s3:Put*`, `s3:*`, `*`,
-    or a `NotAction` that leaves it in) on a resource that is the bucket (`!Ref B`,
-    `!GetAtt B.Arn`, `!Sub arn:aws:s3:::${B}/*`, `${aws_s3_bucket.b.arn}/*`, its literal
-    name or ARN, `*`), a SAM `S3WritePolicy`/`S3CrudPolicy`/`S3FullAccessPolicy` naming it, or
+    or a `NotAction` that leaves it in) on objects of the bucket (`!Sub arn:aws:s3:::${B}/*`,
+    `!Join ["", [!GetAtt B.Arn, "/out/*"]]`, `${aws_s3_bucket.b.arn}/*`, its literal ARN
+    with a key part, `arn:aws:s3:::*`, `*`; the bucket's own ARN alone grants no object
+    write), a SAM `S3WritePolicy`/`S3CrudPolicy`/`S3FullAccessPolicy` naming it, or
     an AWS managed policy that writes to every bucket (`AmazonS3FullAccess`, `AWSLambdaExecute`,
     `PowerUserAccess`, `AdministratorAccess`).
 

@@ -264,8 +264,7 @@ BUCKETS = {
 @pytest.mark.parametrize(
     "resource",
     [
-        Reference("Uploads"),
-        Reference("Uploads", "Arn"),
+        Interpolated("join", "${Uploads.Arn}/*", (Reference("Uploads", "Arn"),)),
         "arn:${AWS::Partition}:s3:::${Uploads}/*",
         "arn:aws:s3:::${Uploads.Arn}/*",  # odd, but it names the bucket
         {"Fn::Sub": "arn:aws:s3:::${Uploads}/out/*"},
@@ -290,7 +289,12 @@ def test_ll604_write_on_the_trigger_bucket(resource):
 @pytest.mark.parametrize(
     "resource",
     [
+        # the bucket's own ARN authorizes no object write (s3:PutObject needs B/key)
+        Reference("Uploads"),
+        Reference("Uploads", "Arn"),
+        "arn:aws:s3:::${Uploads}",
         Reference("Other", "Arn"),
+        "${Other.Arn}/*",
         "arn:aws:s3:::${Uploads}-logs/*",
         "arn:aws:s3:::${Other}/*",
         "arn:aws:s3:::some-other-bucket/*",
@@ -322,6 +326,10 @@ def test_ll604_literal_bucket_names_and_arns():
     assert resource_covers_bucket(at("arn:aws:s3:::acme-media/*", 1), named)
     assert resource_covers_bucket(at("arn:aws:s3:::acme-*/*", 1), named)
     assert not resource_covers_bucket(at("arn:aws:s3:::acme-media-out/*", 1), named)
+    assert resource_covers_bucket(at("arn:aws:s3:::acme-media/thumbnails/*", 1), named)
+    assert resource_covers_bucket(at("arn:aws:s3:::acme-*", 1), named)  # IAM's * matches "/"
+    assert resource_covers_bucket(at("arn:aws:s3:::*", 1), named)
+    assert not resource_covers_bucket(at("arn:aws:s3:::acme-media", 1), named)  # the bucket itself
     # a bucket without a literal name (CloudFormation generates one): a literal never matches it
     generated = BucketIdentity("Uploads", None)
     assert not resource_covers_bucket(at("arn:aws:s3:::uploads/*", 1), generated)
@@ -345,14 +353,14 @@ def test_ll604_sam_policy_templates():
 
 
 def test_ll604_role_permissions_count():
-    role = Role("ThumbRole", span(50), permissions=with_policy(statement(["s3:*"], [Reference("Uploads", "Arn")], 55)))
+    role = Role("ThumbRole", span(50), permissions=with_policy(statement(["s3:*"], ["${Uploads.Arn}/*"], 55)))
     fn = function("Thumb", 20, timeout=at(10, 21), role=at(Reference("ThumbRole", "Arn"), 22), events=[s3_event("Uploads")])
     found = run("LL604", template(fn, buckets=BUCKETS, roles={"ThumbRole": role}))
     assert lines(found) == [30] and found[0].related[0].span.line == 57
 
 
 def test_ll604_quiet_with_filters_conditions_and_denies():
-    write = statement(["s3:PutObject"], [Reference("Uploads", "Arn")], 40)
+    write = statement(["s3:PutObject"], ["arn:aws:s3:::${Uploads}/*"], 40)
     cases = [
         function("A", 20, permissions=with_policy(write), events=[s3_event("Uploads", suffix=at(".jpg", 35))]),
         function("B", 20, permissions=with_policy(statement(["s3:PutObject"], ["*"], 40, condition=True)), events=[s3_event("Uploads")]),
@@ -578,7 +586,7 @@ def test_ll604_unknown_trigger_bucket_only_wildcard_grants_count():
         found = run("LL604", template(fn("*", source), buckets=BUCKETS))
         assert lines(found) == [30] and "its trigger bucket" in found[0].message
         assert lines(run("LL604", template(fn("arn:aws:s3:::*/*", source), buckets=BUCKETS))) == [30]
-        assert run("LL604", template(fn(Reference("Uploads", "Arn"), source), buckets=BUCKETS)) == []
+        assert run("LL604", template(fn("${Uploads.Arn}/*", source), buckets=BUCKETS)) == []
         assert run("LL604", template(fn("arn:aws:s3:::uploads-*/*", source), buckets=BUCKETS)) == []
 
 

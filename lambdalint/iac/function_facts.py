@@ -52,7 +52,8 @@ def seconds(value: Any) -> Optional[int]:
 
 def branches(item: Located, when: Tuple[str, ...] = ()) -> Iterator[Tuple[Located, str]]:
     """Like :func:`possibilities`, with which way each ``!If`` went: (value, text) where text
-    is "" or, for a message, " when `IsProd`" / " unless `IsProd`" (nested ones joined)."""
+    is "" or, for a message, " when `IsProd`" / " when not `IsProd`" (nested ones joined by
+    "and"). A branch that is ``AWS::NoValue`` comes out as ``Located(None)``."""
     if isinstance(item.value, Conditional):
         condition = item.value.condition
         for index, branch in enumerate(item.value.branches):
@@ -73,7 +74,7 @@ def describe_unknown(value: Any) -> str:
 @dataclass(frozen=True)
 class TimeoutChoice:
     """One value a function's timeout can take: seconds, where it is written (None: the
-    platform default), and the ``!If`` condition that selects it."""
+    platform default), and the ``!If`` branch that selects it."""
 
     seconds: int
     located: Optional[Located]
@@ -112,7 +113,7 @@ def timeout_choices(function: Function, rule_id: str = "") -> List[TimeoutChoice
 def _reference_target(value: Any) -> Optional[str]:
     if isinstance(value, Reference):
         return value.target
-    if isinstance(value, dict):  # a long-form intrinsic the loader kept as a mapping
+    if isinstance(value, dict):  # a long-form intrinsic a loader left as a mapping
         if set(value) == {"Ref"}:
             inner = value["Ref"]
             inner = inner.value if isinstance(inner, Located) else inner
@@ -276,34 +277,46 @@ def _render_interpolations(text: str, bucket: BucketIdentity) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _bucket_part(rendered: str) -> Optional[str]:
-    """The bucket segment of an S3 ARN (``arn:aws:s3:::B/key`` -> ``B``), ``*`` for a bare
-    wildcard, the text itself for a bare reference; None when it is not an S3 resource."""
-    if rendered == "*":
-        return rendered
+def _split_s3_resource(rendered: str) -> Optional[Tuple[str, str]]:
+    """(bucket segment, rest) of a rendered S3 resource: ``arn:aws:s3:::B/key/*`` ->
+    (``B``, ``/key/*``); ``${B.Arn}/*`` -> (``_MARK``, ``/*``); None when it is not one."""
     if rendered.startswith(_MARK):  # ``${aws_s3_bucket.b.arn}/*``: the reference is the ARN
-        return rendered.split("/", 1)[0]
+        return _MARK, rendered[len(_MARK):]
     parts = rendered.split(":", 5)
     if len(parts) == 6 and parts[0] == "arn" and parts[2] in ("s3", "*"):
-        return parts[5].split("/", 1)[0]
+        bucket, slash, key = parts[5].partition("/")
+        return bucket, slash + key
     return None
 
 
 def resource_covers_bucket(resource: Located, bucket: BucketIdentity) -> bool:
-    """Whether an IAM ``Resource`` entry certainly includes objects of ``bucket``."""
+    """Whether an IAM ``Resource`` entry certainly includes objects of ``bucket``.
+
+    ``s3:PutObject`` is authorized on object ARNs (``arn:aws:s3:::B/key``): the bucket's own
+    ARN (``!GetAtt B.Arn`` alone, ``arn:aws:s3:::B``) grants no object write, while ``B/*``,
+    ``B/out/*``, ``arn:aws:s3:::*`` and ``arn:aws:s3:::acme-*`` (IAM's ``*`` also matches
+    ``/``) do."""
     rendered = _render(resource, bucket)
     if rendered is None:
         return False
-    part = _bucket_part(rendered)
-    if part is None:
-        return False
-    if part == _MARK or part == "*":
+    if rendered == "*":
         return True
-    if _MARK in part or _OTHER in part:
+    split = _split_s3_resource(rendered)
+    if split is None:
+        return False
+    segment, rest = split
+    if segment == _MARK:
+        return rest.startswith("/")
+    if _MARK in segment or _OTHER in segment:
         return False  # e.g. ``${Bucket}-logs``: another bucket
-    if bucket.name is not None:
-        return fnmatch.fnmatchcase(bucket.name, part)
-    return False
+    if rest.startswith("/"):
+        return segment == "*" or (bucket.name is not None and fnmatch.fnmatchcase(bucket.name, segment))
+    # no key part: only a wildcard in the bucket segment reaches into the objects
+    if "*" not in segment:
+        return False
+    return segment == "*" or (
+        bucket.name is not None and fnmatch.fnmatchcase(bucket.name + "/key", segment)
+    )
 
 
 @dataclass(frozen=True)
