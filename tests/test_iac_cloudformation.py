@@ -618,3 +618,49 @@ def test_dot_template_files_count_only_when_their_text_says_so():
     assert isinstance(load_template_file("infra/app.template", broken), TemplateLoadError)
     good = b'{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}'
     assert isinstance(load_template_file("infra/app.template", good), Template)
+
+
+EMBEDDED = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Conditions:
+  Wide: !Equals [a, b]
+Resources:
+  Data:
+    Type: AWS::S3::Bucket
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: embedded
+          PolicyDocument: !Sub |
+            {
+              "Statement": [{
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "*"],
+                "Resource": "arn:aws:s3:::${Data}/*"
+              }]
+            }
+        - PolicyName: conditional
+          PolicyDocument: !If
+            - Wide
+            - Statement: [{Effect: Allow, Action: "*", Resource: "*"}]
+            - Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: a.b
+      Role: !Sub "arn:aws:iam::${AWS::AccountId}:role/${Role}"
+"""
+
+
+def test_json_string_and_conditional_policy_documents():
+    template = build_cloudformation("t.yaml", load_yaml(EMBEDDED))
+    (function,) = template.functions
+    assert function.permissions is template.roles["Role"].permissions  # role named in a !Sub
+    embedded, conditional = function.permissions.policies
+    (statement,) = embedded.statements
+    assert [at(a) for a in statement.actions] == [("s3:GetObject", 16), ("*", 16)]
+    (resource,) = statement.resources
+    assert resource.span.line == 17
+    assert resource.value.references == (Reference("Data"),)
+    assert [[at(a) for a in s.actions] for s in conditional.statements] == [[("*", 23)], [("s3:GetObject", 24)]]

@@ -41,7 +41,7 @@ from lambdalint.iac.model import (
     Template,
     Unknown,
 )
-from lambdalint.iac.yaml_source import LocatedMap
+from lambdalint.iac.yaml_source import LocatedMap, TemplateSyntaxError, load_json
 from lambdalint.model import Span
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -503,9 +503,69 @@ def read_statement(item: Located, path: str = "") -> Statement:
     )
 
 
-def read_policy(name: str, span: Span, document: Optional[Located], path: str = "") -> Policy:
-    """A policy from a (resolved) policy document."""
+def embedded_document(document: Located, resolver: Optional["Resolver"] = None) -> Optional[Located]:
+    """A policy document written as a JSON string (``PolicyDocument: !Sub | {...}``), as a
+    Located tree whose lines are the file's. Strings of a ``!Sub`` document that hold
+    ``${...}`` are substituted like the ``!Sub`` itself would."""
+    value = document.value
+    substituted = isinstance(value, Interpolated)
+    raw = value.text if substituted else value if isinstance(value, str) else None
+    if raw is None or "Statement" not in raw:
+        return None
+    try:
+        tree = load_json(raw)
+    except TemplateSyntaxError:
+        return None
+    span = document.span
+    # a block scalar starts on the line after its indicator; a one-line string on its own line
+    first_line = span.line + 1 if span.end_line > span.line else span.line
+
+    def place(item: Located) -> Located:
+        inner = item.span
+        line = first_line + inner.line - 1
+        end_line = first_line + inner.end_line - 1
+        moved = Span(line, inner.column, end_line, inner.end_column)
+        if span.end_line == span.line:  # one line: columns are relative to the string's start
+            moved = Span(line, span.column + inner.column, line, span.column + inner.end_column)
+        child = item.value
+        if isinstance(child, dict):
+            mapping = LocatedMap()
+            for key, entry in child.items():
+                mapping[key] = place(entry)
+            return Located(mapping, moved, item.path)
+        if isinstance(child, list):
+            return Located([place(entry) for entry in child], moved, item.path)
+        if substituted and resolver is not None and isinstance(child, str) and "${" in child:
+            wrapper = LocatedMap()
+            wrapper["Fn::Sub"] = Located(child, moved)
+            resolved = resolver.resolve(Located(wrapper, moved, item.path))
+            if resolved is not None:
+                return resolved
+        return Located(child, moved, item.path)
+
+    return place(tree)
+
+
+def read_policy(
+    name: str,
+    span: Span,
+    document: Optional[Located],
+    path: str = "",
+    resolver: Optional["Resolver"] = None,
+) -> Policy:
+    """A policy from a (resolved) policy document: a mapping, a JSON string, or an ``!If`` of
+    documents (the statements of every branch count)."""
     policy = Policy(name=name, span=span, path=path)
+    if document is not None and isinstance(document.value, Conditional):
+        for branch in document.value.branches:
+            if branch.value is None:
+                continue
+            alternative = read_policy(name, span, branch, path, resolver)
+            policy.statements.extend(alternative.statements)
+            policy.complete = policy.complete and alternative.complete
+        return policy
+    if document is not None and not isinstance(document.value, dict):
+        document = embedded_document(document, resolver) or document
     if document is None or not isinstance(document.value, dict):
         policy.complete = False
         return policy
@@ -665,7 +725,7 @@ class CloudFormationBuilder:
         for entry in iter_alternatives(self._prop(logical_id, "Policies")):
             name = text(get(entry, "PolicyName")) or logical_id
             role.permissions.policies.append(
-                read_policy(name, entry.span, get(entry, "PolicyDocument"), self.path)
+                read_policy(name, entry.span, get(entry, "PolicyDocument"), self.path, self.resolver)
             )
         for arn in iter_alternatives(self._prop(logical_id, "ManagedPolicyArns")):
             self._attach_managed(role.permissions, arn)
@@ -686,7 +746,9 @@ class CloudFormationBuilder:
             or text(self._prop(logical_id, "ManagedPolicyName"))
             or logical_id
         )
-        policy = read_policy(name, self._span(logical_id), self._prop(logical_id, "PolicyDocument"), self.path)
+        policy = read_policy(
+            name, self._span(logical_id), self._prop(logical_id, "PolicyDocument"), self.path, self.resolver
+        )
         self.template.policies.append(policy)
         self.policies_by_id[logical_id] = policy
         attached: Set[str] = set()
@@ -711,7 +773,9 @@ class CloudFormationBuilder:
     def _principal_policy(self, logical_id: str) -> None:
         """AWS::IAM::RolePolicy (and its user/group twins): one inline policy of one principal."""
         name = text(self._prop(logical_id, "PolicyName")) or logical_id
-        policy = read_policy(name, self._span(logical_id), self._prop(logical_id, "PolicyDocument"), self.path)
+        policy = read_policy(
+            name, self._span(logical_id), self._prop(logical_id, "PolicyDocument"), self.path, self.resolver
+        )
         self.template.policies.append(policy)
         role = self._prop(logical_id, "RoleName")
         target = reference_target(role) or (self._role_by_name(role.value) if text(role) else None)
@@ -723,7 +787,7 @@ class CloudFormationBuilder:
         for entry in iter_alternatives(self._prop(logical_id, "Policies")):
             name = text(get(entry, "PolicyName")) or logical_id
             self.template.policies.append(
-                read_policy(name, entry.span, get(entry, "PolicyDocument"), self.path)
+                read_policy(name, entry.span, get(entry, "PolicyDocument"), self.path, self.resolver)
             )
 
     def _role_by_name(self, name: str) -> Optional[str]:
@@ -803,6 +867,10 @@ class CloudFormationBuilder:
     def _use_role(self, function: Function, role: Located) -> None:
         """A function whose permissions are those of an explicit role."""
         target = reference_target(role)
+        if target is None and isinstance(role.value, Interpolated):
+            # !Sub "arn:aws:iam::${AWS::AccountId}:role/${Role}": the role of the template
+            roles = [r.target for r in role.value.references if r.target in self.template.roles]
+            target = roles[0] if len(roles) == 1 else None
         if target is not None and target in self.template.roles:
             function.permissions = self.template.roles[target].permissions
         else:
