@@ -1032,3 +1032,32 @@ resource "aws_lambda_event_source_mapping" "shared" {
         ("api", "aws_api_gateway_integration.legacy", 9),
     ]
     assert f.events[0].source.value == Reference("data.aws_sqs_queue.shared", "arn")
+
+
+def test_trust_heredoc_with_interpolation_and_partition_managed_arns():
+    t = load_text(
+        """
+data "aws_partition" "current" {}
+variable "extra_service" {
+  default = "edgelambda.amazonaws.com"
+}
+resource "aws_iam_role" "r" {
+  assume_role_policy = <<EOF
+{
+  "Statement": [{
+    "Effect": "Allow",
+    "Principal": {"Service": ["lambda.amazonaws.com", "${var.extra_service}", "${var.unknown}"]},
+    "Action": "sts:AssumeRole"
+  }]
+}
+EOF
+  managed_policy_arns = ["arn:${data.aws_partition.current.partition}:iam::aws:policy/ReadOnlyAccess"]
+}
+"""
+    )
+    role = t.roles["aws_iam_role.r"]
+    assert role.trusted_services == {"lambda.amazonaws.com", "edgelambda.amazonaws.com"}
+    [managed] = role.permissions.managed_policies
+    assert isinstance(managed.value, Interpolated)
+    assert managed.value.text == "arn:${data.aws_partition.current.partition}:iam::aws:policy/ReadOnlyAccess"
+    assert role.permissions.complete  # an AWS managed policy, whatever the partition

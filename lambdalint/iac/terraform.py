@@ -27,7 +27,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from lark import Token, Tree
 
@@ -54,8 +54,6 @@ ParseError = Tuple[str, Span, str]
 
 #: roots of a traversal that are not resources
 _SPECIAL_ROOTS = frozenset({"var", "local", "path", "data", "module", "each", "count", "self", "terraform"})
-#: what a Lambda function reference may name
-_FUNCTION_TYPES = ("aws_lambda_function",)
 _FUNCTION_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$")
 _HEREDOC_HEAD = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n")
 #: the event source mapping's source, by the referenced resource type
@@ -928,11 +926,19 @@ class _Builder:
         return [], False
 
     def _heredoc_statements(self, token: Token, source: _Source) -> Tuple[List[Statement], bool]:
+        document = self._heredoc_document(token, source)
+        if document is None:
+            return [], False
+        return iam_json.statements_from_document(document, source.path)
+
+    def _heredoc_document(self, token: Token, source: _Source) -> Optional[Located]:
+        """A JSON heredoc as a Located tree whose positions are the file's; None when the body
+        is not an object expression (template directives, bare interpolations, not JSON)."""
         import hcl2
 
         lines = _heredoc_lines(token)
         if lines is None:
-            return [], False
+            return None
         # the body as written, indentation kept, so that columns stay those of the file
         body = "".join(line + "\n" for line in lines)
         first_line = token.line + 1
@@ -940,13 +946,12 @@ class _Builder:
         try:
             tree = hcl2.parses_to_tree(prefix + body)
         except Exception:
-            return [], False  # not JSON-like (directives, bare interpolations): unknown
+            return None
         _shift_positions(tree, first_line - 1, len(prefix))
         attributes = [n for n in _trees(tree.children[0]) if n.data == "attribute"]
         if len(attributes) != 1:
-            return [], False
-        document = self.m.value(attributes[0].children[-1], _Source(source.path, prefix + body))
-        return iam_json.statements_from_document(document, source.path)
+            return None
+        return self.m.value(attributes[0].children[-1], _Source(source.path, prefix + body))
 
     def _quoted_statements(self, value: Located) -> Tuple[List[Statement], bool]:
         """A policy written as one quoted JSON string: every entry is on that string's line."""
@@ -1067,13 +1072,9 @@ class _Builder:
                 if len(args) == 1:
                     return iam_json.trusted_services(self.m.value(args[0], source))
         if heredoc is not None:
-            found_body = _heredoc_text(heredoc)
-            if found_body is not None:
-                try:
-                    data = json.loads(found_body)
-                except ValueError:
-                    return set()
-                return iam_json.trusted_services(_plain(data))
+            document = self._heredoc_document(heredoc, source)
+            if document is not None:
+                return iam_json.trusted_services(document)
         return set()
 
     def _policy(self, address: str, block: _Block, name: str, node: Any, span: Span) -> Policy:
@@ -1122,7 +1123,8 @@ class _Builder:
                     role.permissions.policies.append(policy)
                 return
         role.permissions.managed_policies.append(entry)
-        if isinstance(value, Unknown) or isinstance(value, Reference):
+        aws_managed = isinstance(value, Interpolated) and ":iam::aws:policy/" in value.text
+        if isinstance(value, Reference) or (isinstance(value, Unknown) and not aws_managed):
             role.permissions.complete = False  # a policy we cannot read
 
     def _role_of(self, value: Optional[Located]) -> Optional[Role]:
@@ -1424,13 +1426,3 @@ def _normalized(path: Located) -> Located:
     if isinstance(path.value, str):
         return Located(posixpath.normpath(path.value), path.span, path.path)
     return path
-
-
-def _plain(data: Any) -> Located:
-    """A JSON value without positions (only used where positions are not reported)."""
-    span = Span(1, 1, 1, 1)
-    if isinstance(data, dict):
-        return Located({str(k): _plain(v) for k, v in data.items()}, span)
-    if isinstance(data, list):
-        return Located([_plain(v) for v in data], span)
-    return Located(data, span)
