@@ -114,3 +114,53 @@ def test_metadata_and_noqa_suppress(tmp_path):
     assert not any(rule == "LL503" for _, rule in rules_by_line)
     assert (84, "LL501") not in rules_by_line  # the noqa line (shifted by 3 Metadata lines)
     assert (54, "LL501") in rules_by_line  # dynamodb:* is still reported
+
+
+# -- the loaders' own fixtures ----------------------------------------------------------------
+
+SHARED = IAM.parent
+#: LL501-LL504 findings the loader fixtures do not mark: JSON files, and LL502 cases that their
+#: authors wrote for other rules (file -> {(line, rule)})
+SHARED_UNMARKED: Dict[str, Set[Tuple[int, str]]] = {
+    "cfn/cfn_role_policies.json": {(11, "LL503"), (23, "LL501")},
+    # Resource: !Ref BucketArn, a parameter whose default is "*", with s3:GetObject in the
+    # other branch of Action's !If [IsDev, "*", s3:GetObject]
+    "cfn/sam_conditions_params.yaml": {(37, "LL502")},
+    # dynamodb:GetItem/Query on "*"; the VPC, X-Ray and metrics statements beside it are quiet
+    "terraform/star_required/main.tf": {(47, "LL502")},
+    # heredoc JSON cannot carry markers: Action "*" (29; Resource "*" too, which is LL501's
+    # alone) and Allow + NotAction (34); s3:* in jsonencode (52); AdministratorAccess in
+    # managed_policy_arns (17); PowerUserAccess attached to the exporter's role (90)
+    "terraform/wildcard_iam/main.tf": {(17, "LL503"), (29, "LL501"), (34, "LL501"), (52, "LL501"), (90, "LL503")},
+    "functions/cfn/pipeline.json": {(25, "LL501")},
+    "functions/serverless/media/serverless.yml": {(28, "LL501")},
+}
+
+
+def _marked_iam(folder: Path) -> Set[Tuple[str, int, str]]:
+    found = set()
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix not in {".yaml", ".yml", ".json", ".tf"}:
+            continue
+        relative = path.relative_to(SHARED).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                found |= {(relative, number, r) for r in re.findall(r"LL50\d", match.group(1))}
+    return found
+
+
+@pytest.mark.parametrize("folder", ["cfn", "serverless", "terraform", "functions"])
+def test_loader_fixtures(folder):
+    root = SHARED / folder
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent")
+    findings = lint_tree(root, {}, select=RULES)
+    got = {(f"{folder}/{Path(f.path).as_posix()}", f.span.line, f.rule_id) for f in findings}
+    expected = _marked_iam(root) | {
+        (relative, line, rule)
+        for relative, expectations in SHARED_UNMARKED.items()
+        if relative.startswith(folder + "/")
+        for line, rule in expectations
+    }
+    assert got == expected
