@@ -63,7 +63,10 @@ def main() -> int:
         if not data.services.service_exists(service):
             print(f"unknown service {service}", file=sys.stderr)
             return 1
-        actions = data.actions._get_actions(service).values()
+        actions = [
+            data.actions.get_action_details(service, name)
+            for name in data.actions.get_actions_for_service(service)
+        ]
         scoped = sorted(a["name"] for a in actions if a["resourceTypes"])
         star = sorted(a["name"] for a in actions if not a["resourceTypes"])
         parts.append(f'    "{service}": (\n{_wrapped(scoped, " " * 8)}\n{_wrapped(star, " " * 8)}\n    ),\n')
