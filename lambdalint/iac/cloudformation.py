@@ -22,7 +22,7 @@ attached to roles) are linked to the functions they name.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from lambdalint.iac.model import (
     Bucket,

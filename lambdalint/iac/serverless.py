@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from lambdalint.iac.cloudformation import (
     CloudFormationBuilder,
