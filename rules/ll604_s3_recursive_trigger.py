@@ -250,6 +250,8 @@ class S3RecursiveTrigger(TemplateRule):
     )
 
     def check(self) -> None:
+        # Serverless names its generated buckets S3Bucket<Name>: the bucket name says more
+        prefer_name = self.template.format == "serverless"
         for function in self.template.functions:
             for event in function.events:
                 if event.kind != "s3" or event.source is None:
@@ -277,7 +279,7 @@ class S3RecursiveTrigger(TemplateRule):
                     self.report(
                         event.span,
                         f"Function `{function.logical_id}` is triggered by every new object in "
-                        f"{bucket.describe()}{when} and may write into it "
+                        f"{bucket.describe(prefer_name)}{when} and may write into it "
                         f"({grant.what}, line {grant.span.line}): each write triggers it again",
                         path=event.path or function.path,
                         hint="Write the output to another bucket, or filter the trigger by a "
@@ -286,7 +288,7 @@ class S3RecursiveTrigger(TemplateRule):
                             Related(
                                 grant.path or function.path or self.template.path,
                                 grant.span,
-                                f"`{function.logical_id}` may write into {bucket.describe()} here",
+                                f"`{function.logical_id}` may write into {bucket.describe(prefer_name)} here",
                             )
                             for grant in grants
                         ],

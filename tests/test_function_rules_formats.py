@@ -104,3 +104,9 @@ def test_the_markers_are_read():
     sample = marked(FIXTURES / "serverless")
     assert ("defaults/serverless.yml", 10, "LL601", "warning") in sample
     assert ("defaults/serverless.yml", 10, "LL605", "warning") in sample
+
+
+def test_ll604_names_serverless_buckets_by_name():
+    (finding,) = lint_tree(FIXTURES / "serverless", {}, select=["LL604"])
+    assert "bucket `acme-sls-uploads-dev`" in finding.message
+    assert [r.span.line for r in finding.related] == [26]

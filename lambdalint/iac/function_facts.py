@@ -149,9 +149,13 @@ class BucketIdentity:
     def known(self) -> bool:
         return self.key is not None or self.name is not None
 
-    def describe(self) -> str:
-        """For messages: "bucket `Uploads`", or "its bucket" when the template does not say."""
-        return f"bucket `{self.key or self.name}`" if self.known else "its trigger bucket"
+    def describe(self, prefer_name: bool = False) -> str:
+        """For messages: "bucket `Uploads`" (its name first with ``prefer_name``, e.g. for the
+        buckets Serverless generates), or "its trigger bucket" when the template does not say."""
+        if not self.known:
+            return "its trigger bucket"
+        first, second = (self.name, self.key) if prefer_name else (self.key, self.name)
+        return f"bucket `{first or second}`"
 
 
 #: an S3 trigger whose bucket the template does not name statically: only grants on every
