@@ -164,3 +164,11 @@ def test_loader_fixtures(folder):
         for line, rule in expectations
     }
     assert got == expected
+
+
+def test_noqa_on_hcl_lines(tmp_path):
+    files = {p.name: p.read_text(encoding="utf-8") for p in (IAM / "terraform").glob("*.tf")}
+    files["iam.tf"] = files["iam.tf"].replace('["dynamodb:*"]  # expect: LL501', '["dynamodb:*"]  # noqa: LL501')
+    found = {(f.span.line, f.rule_id) for f in lint_tree(tmp_path, files, select=RULES)}
+    assert (23, "LL501") not in found
+    assert {(74, "LL501"), (46, "LL502"), (14, "LL503")} <= found
