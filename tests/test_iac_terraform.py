@@ -1061,3 +1061,37 @@ EOF
     assert isinstance(managed.value, Interpolated)
     assert managed.value.text == "arn:${data.aws_partition.current.partition}:iam::aws:policy/ReadOnlyAccess"
     assert role.permissions.complete  # an AWS managed policy, whatever the partition
+
+
+def test_code_location_from_archive_file():
+    t = load_text(
+        """
+data "archive_file" "single" {
+  type        = "zip"
+  source_file = "${path.module}/handlers/single.py"
+  output_path = "${path.module}/dist/single.zip"
+}
+data "archive_file" "by_hash" {
+  type        = "zip"
+  source_dir  = "src/by_hash/"
+  output_path = "dist/by_hash.zip"
+}
+resource "aws_lambda_function" "literal_output" {
+  filename = "./dist/single.zip"
+  handler  = "single.handler"
+}
+resource "aws_lambda_function" "hash_only" {
+  filename         = var.package
+  source_code_hash = data.archive_file.by_hash.output_base64sha256
+  handler          = "app.handler"
+}
+resource "aws_lambda_function" "image" {
+  package_type = "Image"
+  image_uri    = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1"
+}
+"""
+    )
+    # filename names the archive's output: the code is the archive's source
+    assert at(fn(t, "literal_output").code_uri) == ("handlers/single.py", 4)
+    assert at(fn(t, "hash_only").code_uri) == ("src/by_hash", 9)
+    assert fn(t, "image").code_uri is None and fn(t, "image").handler is None

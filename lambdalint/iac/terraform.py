@@ -5,7 +5,9 @@ Parsing uses python-hcl2's grammar, but reads its *raw* lark parse tree
 propagates positions, so every expression node and token carries its exact line and column
 (``meta.line``/``meta.column``, exclusive end), including each entry of a list and each key of
 an object. The dict form only offers ``__start_line__``/``__end_line__`` per block or attribute,
-which cannot tell which line of a multi-line ``actions = [...]`` holds ``"s3:*"``.
+which cannot tell which line of a multi-line ``actions = [...]`` holds ``"s3:*"``. Cost
+(python-hcl2 8.1, lark 1.3): importing and loading the cached parser ~0.3 s once, then ~0.35 ms
+per line parsed (a 2,300-line module: 0.8 s parse, 0.1 s to build the model).
 
 Heredoc policies (``<<EOF`` JSON) are re-parsed with the same grammar as an HCL object
 expression (JSON objects are valid HCL object syntax, and a heredoc is a Terraform template, so
