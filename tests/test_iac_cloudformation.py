@@ -664,3 +664,14 @@ def test_json_string_and_conditional_policy_documents():
     assert resource.span.line == 17
     assert resource.value.references == (Reference("Data"),)
     assert [[at(a) for a in s.actions] for s in conditional.statements] == [[("*", 23)], [("s3:GetObject", 24)]]
+
+
+def test_sam_resources_without_the_transform_still_get_sam_semantics():
+    text = (
+        "Globals:\n  Function:\n    Timeout: 30\n    Handler: hello.handler\n"
+        "Resources:\n  MinimalFunction:\n    Type: AWS::Serverless::Function\n"
+    )
+    template = build_cloudformation("t.yaml", load_yaml(text))
+    assert template.format == "sam"
+    (function,) = template.functions
+    assert (at(function.timeout), at(function.handler), function.span.line) == ((30, 3), ("hello.handler", 4), 6)

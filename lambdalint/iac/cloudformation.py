@@ -159,7 +159,14 @@ def transforms(root: Located) -> List[str]:
 
 
 def is_sam(root: Located) -> bool:
-    return SAM_TRANSFORM in transforms(root)
+    """The SAM transform is declared, or (a fragment, a test input) SAM resources are used."""
+    if SAM_TRANSFORM in transforms(root):
+        return True
+    resources = as_map(get(root, "Resources")) or {}
+    return any(
+        (text(get(resource, "Type")) or "").startswith("AWS::Serverless::")
+        for resource in resources.values()
+    )
 
 
 def numeric(item: Optional[Located]) -> Optional[Located]:
