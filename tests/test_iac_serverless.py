@@ -290,3 +290,24 @@ def test_billing_file_variables_and_a_role_from_resources():
     assert [at(r) for r in policy.statements[0].resources] == [("arn:aws:s3:::billing-dev-exports/*", 68)]
     assert [(e.kind, at(e.source)) for e in reconcile.events] == [("sqs", (Reference("ReconcileQueue", "Arn"), 42))]
     assert at(template.queues["ReconcileQueue"].visibility_timeout) == (900, 49)
+
+
+def test_old_style_fallbacks_and_framework_defaults():
+    text = """\
+service: todo-api
+provider:
+  name: aws
+  environment:
+    TODO_TABLE: ${self:service}-${opt:stage, self:provider.stage}
+  iamRoleStatements:
+    - Effect: Allow
+      Action: [dynamodb:GetItem]
+      Resource: "arn:aws:dynamodb:${opt:region, self:provider.region}:*:table/${self:provider.environment.TODO_TABLE}"
+functions:
+  get:
+    handler: todos/get.get
+"""
+    (function,) = build(text).functions
+    assert at(function.environment["TODO_TABLE"]) == ("todo-api-dev", 5)
+    (statement,) = function.permissions.policies[0].statements
+    assert [at(r) for r in statement.resources] == [("arn:aws:dynamodb:us-east-1:*:table/todo-api-dev", 9)]

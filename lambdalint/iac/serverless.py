@@ -47,6 +47,7 @@ from lambdalint.model import Span
 
 SERVERLESS_DEFAULT_TIMEOUT = 6
 DEFAULT_STAGE = "dev"
+DEFAULT_REGION = "us-east-1"
 PROVIDER_ROLE = "IamRoleLambdaExecution"
 
 #: serverless event type -> model kind
@@ -226,6 +227,8 @@ class VariableResolver:
             return self._file(source[5:-1].strip(), address, depth)
         if source == "sls" and address == "stage":
             return self.stage()
+        if source == "aws" and address == "region" and get(self.root, "provider", "region") is None:
+            return DEFAULT_REGION
         if source == "opt":
             raise _Unresolved(f"${{opt:{address}}} is a command-line option")
         if source == "env":
@@ -259,6 +262,10 @@ class VariableResolver:
         return self._walk(item, address, f"file({name})", depth, foreign=True)
 
     def _self(self, address: str, depth: int) -> Any:
+        if address == "provider.stage":
+            return self.stage()
+        if address == "provider.region" and get(self.root, "provider", "region") is None:
+            return DEFAULT_REGION  # the framework's documented default
         return self._walk(self.root, address, "self", depth)
 
     def _walk(self, item: Optional[Located], address: str, source: str, depth: int, foreign: bool = False) -> Any:
@@ -277,8 +284,6 @@ class VariableResolver:
             resolved = self.resolve(item, depth + 1)
             # a structure from another file has that file's lines: not ours to report
             return _Foreign(resolved) if foreign else resolved
-        if address == "provider.stage" and source == "self":
-            return self.stage()
         return self._value(item, depth)
 
 
