@@ -110,3 +110,14 @@ def test_ll604_names_serverless_buckets_by_name():
     (finding,) = lint_tree(FIXTURES / "serverless", {}, select=["LL604"])
     assert "bucket `acme-sls-uploads-dev`" in finding.message
     assert [r.span.line for r in finding.related] == [26]
+
+
+def test_terraform_findings_point_into_the_file_of_each_part():
+    findings = lint_tree(FIXTURES / "terraform", {}, select=["LL603"])
+    by_line = {f.span.line: f for f in findings}
+    ingest, enrich = by_line[11], by_line[14]
+    assert ingest.path.endswith("storage.tf") and enrich.path.endswith("storage.tf")
+    # the consumer's timeout is in another file of the module
+    assert [(Path(r.path).name, r.span.line) for r in ingest.related] == [("functions.tf", 101)]
+    assert [(Path(r.path).name, r.span.line) for r in enrich.related] == [("functions.tf", 115)]
+    assert "`aws_sqs_queue.enrich` hides messages for 30 s (the default)" in enrich.message
