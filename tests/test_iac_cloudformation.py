@@ -675,3 +675,10 @@ def test_sam_resources_without_the_transform_still_get_sam_semantics():
     assert template.format == "sam"
     (function,) = template.functions
     assert (at(function.timeout), at(function.handler), function.span.line) == ((30, 3), ("hello.handler", 4), 6)
+
+
+def test_files_larger_than_any_template_are_not_parsed():
+    from lambdalint.iac import load as load_module
+
+    data = b'{"Resources": {"A": {"Type": "AWS::SQS::Queue"}}, "pad": "' + b"x" * load_module.MAX_TEMPLATE_BYTES + b'"}'
+    assert load_template_file("data.json", data) is None

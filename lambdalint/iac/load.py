@@ -34,6 +34,11 @@ from lambdalint.model import Span
 log = logging.getLogger("lambdalint.iac")
 
 
+#: CloudFormation accepts templates up to 1 MB (Serverless and SAM deploy through it); a larger
+#: YAML/JSON file is data, not a template, and is not parsed at all.
+MAX_TEMPLATE_BYTES = 5_000_000
+
+
 @dataclass(frozen=True)
 class TemplateLoadError:
     """A plausible template that cannot be read: reported as LL001 at ``span``."""
@@ -81,6 +86,9 @@ def load_template_file(
     """The Template in ``data``; None when the file is not a template; a TemplateLoadError
     when it plausibly is one but cannot be read. ``base_dir`` is the file's folder (Serverless
     ``${file(...)}`` reads YAML/JSON files there); without it such variables stay unknown."""
+    if len(data) > MAX_TEMPLATE_BYTES:
+        log.debug("%s: %d bytes, larger than any deployable template: skipped", display_path, len(data))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
