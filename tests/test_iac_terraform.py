@@ -1095,3 +1095,10 @@ resource "aws_lambda_function" "image" {
     assert at(fn(t, "literal_output").code_uri) == ("handlers/single.py", 4)
     assert at(fn(t, "hash_only").code_uri) == ("src/by_hash", 9)
     assert fn(t, "image").code_uri is None and fn(t, "image").handler is None
+
+
+def test_parse_error_quotes_the_source():
+    template, errors = load_terraform([("a.tf", b'locals {\n  x = 1 @ 2\n}\n'), ("b.tf", b"resource \"aws_lambda_function\" \"f\" {\n  inline_policy {}\n}\n")])
+    assert [(p, s.line, s.column, m) for p, s, m in errors] == [("a.tf", 2, 9, "invalid HCL: unexpected `@ 2`")]
+    assert [f.path for f in template.functions] == ["b.tf"]
+    assert template.path == "a.tf" and template.files == ["a.tf", "b.tf"]

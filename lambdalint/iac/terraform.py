@@ -1102,6 +1102,8 @@ class _Builder:
             if self.m.generated(block, "inline_policy") is not None:
                 role.permissions.complete = False
             for inline in block.children("inline_policy"):
+                if inline.expr("policy") is None:
+                    continue  # `inline_policy {}` only tells Terraform to remove the others
                 name = self.m.attr(inline, "name")
                 label = "%s.inline_policy[%s]" % (address, name.value if name is not None and isinstance(name.value, str) else "?")
                 role.permissions.policies.append(self._policy(address, inline, label, inline.expr("policy"), inline.header))
