@@ -364,3 +364,56 @@ def test_templates_are_not_read_when_no_template_rule_runs(lint):
     broken = {"template.yaml": "AWSTemplateFormatVersion: x\nResources: [\n"}
     assert [f.rule_id for f in lint(broken)] == ["LL001"]
     assert lint(broken, select=["LL101"]) == []
+
+
+TF_FUNCTION = """\
+resource "aws_lambda_function" "fn" {{{noqa_main}
+  function_name = "fn"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  role          = aws_iam_role.fn.arn
+  filename      = "fn.zip"
+}}
+"""
+
+TF_IAM = """\
+resource "aws_iam_role" "fn" {{
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "lambda.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+}}
+
+resource "aws_iam_role_policy" "fn" {{
+  role = aws_iam_role.fn.id
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect   = "Allow"
+      Action   = "*"{noqa_iam}
+      Resource = "arn:aws:s3:::b/*"
+    }}]
+  }})
+}}
+"""
+
+
+def test_terraform_module_findings_land_in_each_file_with_its_own_noqa(lint):
+    pytest.importorskip("lambdalint.iac.terraform")
+    files = {
+        "infra/main.tf": TF_FUNCTION.format(noqa_main=""),
+        "infra/iam.tf": TF_IAM.format(noqa_iam=""),
+    }
+    findings = lint(files, select=["LL501", "LL601"])
+    assert [(f.path, f.span.line, f.rule_id) for f in findings] == [
+        ("infra/iam.tf", 14, "LL501"), ("infra/main.tf", 1, "LL601"),
+    ]
+    files = {
+        "infra/main.tf": TF_FUNCTION.format(noqa_main="  # noqa: LL601"),
+        "infra/iam.tf": TF_IAM.format(noqa_iam="  # noqa: LL601"),  # names another rule
+    }
+    findings = lint(files, select=["LL501", "LL601"])
+    assert [(f.path, f.span.line, f.rule_id) for f in findings] == [("infra/iam.tf", 14, "LL501")]
+    # per-file-ignores apply to the file the finding is in, not to the module
+    findings = lint(files, select=["LL501", "LL601"], config={"per-file-ignores": {"infra/iam.tf": ["LL501"]}})
+    assert findings == []
