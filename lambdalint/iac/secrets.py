@@ -59,14 +59,19 @@ VALUE_PATTERNS = (
     (re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"),
      "a Slack webhook URL"),
     (re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}"), "a Stripe secret key"),
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"), "an API secret key"),
+    (re.compile(r"\bsk-(?:proj-|ant-)?(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{32,}"),
+     "an API secret key"),
     (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
     (re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), "a SendGrid API key"),
     (re.compile(r"\bnpm_[A-Za-z0-9]{36}"), "an npm token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON web token"),
 )
-#: ``scheme://user:password@host`` with a literal password
-_URL_CREDENTIALS = re.compile(r"\A[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+#: ``scheme://user:password@host`` (or ``redis://:password@host``) with a literal password
+_URL_CREDENTIALS = re.compile(
+    r"\A[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@([^/\s:?#]*)", re.IGNORECASE
+)
+#: hosts of a developer's machine: credentials there are local defaults, not secrets
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal", "[::1]"})
 #: an AWS secret access key: 40 characters of base64, mixed case and a digit or / +
 _AWS_SECRET_KEY = re.compile(r"\A[A-Za-z0-9/+=]{40}\Z")
 
@@ -112,7 +117,7 @@ def secret_kind(name: str, value: str) -> Optional[str]:
         if pattern.search(text):
             return what
     match = _URL_CREDENTIALS.match(text)
-    if match and not _PLACEHOLDER.match(match.group(1)):
+    if match and not _PLACEHOLDER.match(match.group(1)) and match.group(2).lower() not in _LOCAL_HOSTS:
         return "a URL with a password"
     if _AWS_SECRET_KEY.match(text) and _key_ish(name) and _mixed(text):
         return "an AWS secret access key"
