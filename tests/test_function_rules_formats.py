@@ -30,7 +30,7 @@ def marked(folder: Path) -> Expectation:
     """The ``# expect:`` markers of every file under ``folder``."""
     found: Expectation = set()
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix == ".json":
+        if not path.is_file() or path.suffix not in (".yaml", ".yml", ".tf"):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             match = _EXPECT.search(line)
