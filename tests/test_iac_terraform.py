@@ -1102,3 +1102,39 @@ def test_parse_error_quotes_the_source():
     assert [(p, s.line, s.column, m) for p, s, m in errors] == [("a.tf", 2, 9, "invalid HCL: unexpected `@ 2`")]
     assert [f.path for f in template.functions] == ["b.tf"]
     assert template.path == "a.tf" and template.files == ["a.tf", "b.tf"]
+
+
+def test_auto_loaded_tfvars_win_over_defaults():
+    main = """
+variable "timeout" {
+  default = 10
+}
+variable "queue_visibility" {
+  type = number
+}
+variable "memory" {
+  default = 128
+}
+resource "aws_lambda_function" "f" {
+  timeout     = var.timeout
+  memory_size = var.memory
+}
+resource "aws_sqs_queue" "q" {
+  visibility_timeout_seconds = var.queue_visibility
+}
+"""
+    files = [
+        ("mod/main.tf", main.encode()),
+        ("mod/terraform.tfvars", b"timeout = 20\nqueue_visibility = 120\n"),
+        ("mod/zz.auto.tfvars", b"timeout = 25\n"),
+        ("mod/prod.tfvars", b"timeout = 900\n"),  # only with -var-file: not read
+    ]
+    template, errors = load_terraform(files)
+    assert errors == []
+    assert template.files == ["mod/main.tf"] and template.path == "mod/main.tf"
+    f = fn(template, "f")
+    assert at(f.timeout) == (25, 12)  # the use site's line
+    assert at(template.queues["aws_sqs_queue.q"].visibility_timeout) == (120, 16)
+    broken, errors = load_terraform([("mod/main.tf", main.encode()), ("mod/terraform.tfvars", b"timeout = = 1\n")])
+    assert [(p, s.line) for p, s, _ in errors] == [("mod/terraform.tfvars", 1)]
+    assert at(fn(broken, "f").timeout) == (10, 12)

@@ -298,6 +298,8 @@ class _Module:
         self.blocks: Dict[str, _Block] = {}  # address -> block (resources and data sources)
         self.order: List[str] = []
         self.variables: Dict[str, _Block] = {}
+        #: values terraform.tfvars / *.auto.tfvars assign (Terraform loads them automatically)
+        self.assigned: Dict[str, Tuple[Tree, _Source]] = {}
         self.locals: Dict[str, Tuple[Tree, _Source]] = {}
         self._resolving: Set[str] = set()
         self._absent: Dict[str, bool] = {}
@@ -325,6 +327,24 @@ class _Module:
             if address not in self.blocks:  # a duplicate is a Terraform error: keep the first
                 self.blocks[address] = block
                 self.order.append(address)
+
+    def add_tfvars(self, tree: Tree, source: _Source) -> None:
+        for node in _trees(tree.children[0]) if tree.children else ():
+            if node.data == "attribute":
+                self.assigned[_name(node.children[0])] = (node.children[-1], source)
+
+    def variable_value(self, name: str) -> Tuple[Optional[Any], Optional[_Source], str]:
+        """The expression a variable takes (an auto-loaded tfvars assignment, else its
+        default) and its source; or None and why not."""
+        variable = self.variables.get(name)
+        if variable is None:
+            return None, None, "variable %r is not declared in this module" % name
+        if name in self.assigned:
+            return self.assigned[name][0], self.assigned[name][1], ""
+        default = variable.expr("default")
+        if default is None:
+            return None, None, "variable %r has no default" % name
+        return default, variable.source, ""
 
     def of_type(self, kind: str) -> Iterator[Tuple[str, _Block]]:
         """The resources (or ``data.TYPE`` sources) of a type that may exist."""
@@ -640,13 +660,10 @@ class _Module:
         name = _name(root)
         text = self.text(node, source).strip()
         if name == "var" and steps and steps[0][0] == "attr":
-            variable = self.variables.get(steps[0][1])
-            if variable is None:
-                return Unknown("variable %r is not declared in this module" % steps[0][1])
-            default = variable.expr("default")
-            if default is None:
-                return Unknown("variable %r has no default" % steps[0][1])
-            return self._resolved("var." + steps[0][1], default, variable.source, steps[1:], source)
+            found, where, why = self.variable_value(steps[0][1])
+            if found is None:
+                return Unknown(why)
+            return self._resolved("var." + steps[0][1], found, where, steps[1:], source)
         if name == "local" and steps and steps[0][0] == "attr":
             found = self.locals.get(steps[0][1])
             if found is None:
@@ -736,6 +753,10 @@ def _reference_text(reference: Reference) -> str:
 def load_terraform(files: Sequence[Tuple[str, bytes]]) -> Tuple[Optional[Template], List[ParseError]]:
     """Load the ``.tf`` files of one folder (one module): ``(display path, content)`` pairs.
 
+    ``terraform.tfvars`` and ``*.auto.tfvars`` may be given too: Terraform loads them into a
+    root module automatically, so their values win over variable defaults (other ``.tfvars``
+    are only used with ``-var-file`` and are ignored).
+
     Returns the module's template (None when it declares no function, role or IAM policy) and
     one ``(path, span, message)`` per file that python-hcl2 cannot parse; the other files are
     still loaded.
@@ -744,7 +765,21 @@ def load_terraform(files: Sequence[Tuple[str, bytes]]) -> Tuple[Optional[Templat
 
     module = _Module()
     errors: List[ParseError] = []
-    for path, content in files:
+    tf_files = [(path, content) for path, content in files if not path.endswith(".tfvars")]
+    named = [(posixpath.basename(path.replace("\\", "/")), path, content) for path, content in files]
+    # terraform.tfvars first, then *.auto.tfvars in lexical order: a later assignment wins
+    auto_vars = sorted(
+        ((name != "terraform.tfvars", name), path, content)
+        for name, path, content in named
+        if name == "terraform.tfvars" or name.endswith(".auto.tfvars")
+    )
+    for _, path, content in auto_vars:
+        text = content.decode("utf-8-sig", errors="replace")
+        try:
+            module.add_tfvars(hcl2.parses_to_tree(text), _Source(path, text))
+        except Exception as error:
+            errors.append(_parse_error(path, text, error))
+    for path, content in tf_files:
         text = content.decode("utf-8-sig", errors="replace")
         try:
             tree = hcl2.parses_to_tree(text)
@@ -762,10 +797,10 @@ def load_terraform(files: Sequence[Tuple[str, bytes]]) -> Tuple[Optional[Templat
                 module.add_file(tree, _Source(path, chunk))
             continue
         module.add_file(tree, _Source(path, text))
-    if not files:
+    if not tf_files:
         return None, errors
     try:
-        template = _Builder(module, [path for path, _ in files]).build()
+        template = _Builder(module, [path for path, _ in tf_files]).build()
     except RecursionError:  # absurdly nested expressions: say nothing rather than crash the run
         template = None
     return template, errors
@@ -916,11 +951,10 @@ class _Builder:
             if name == "local" and len(steps) == 1 and steps[0][1] in self.m.locals:
                 found, where = self.m.locals[steps[0][1]]
                 return self._statements(found, where, depth + 1)
-            if name == "var" and len(steps) == 1 and steps[0][1] in self.m.variables:
-                variable = self.m.variables[steps[0][1]]
-                default = variable.expr("default")
-                if default is not None:
-                    return self._statements(default, variable.source, depth + 1)
+            if name == "var" and len(steps) == 1:
+                found, where, _ = self.m.variable_value(steps[0][1])
+                if found is not None:
+                    return self._statements(found, where, depth + 1)
             if name == "aws_iam_policy" and len(steps) == 2 and steps[1] == ("attr", "policy"):
                 policy = self.iam_policies.get("aws_iam_policy.%s" % steps[0][1])
                 if policy is not None:
