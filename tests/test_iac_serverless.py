@@ -311,3 +311,30 @@ functions:
     assert at(function.environment["TODO_TABLE"]) == ("todo-api-dev", 5)
     (statement,) = function.permissions.policies[0].statements
     assert [at(r) for r in statement.resources] == [("arn:aws:dynamodb:us-east-1:*:table/todo-api-dev", 9)]
+
+
+def test_cloudformation_sub_placeholders_are_not_serverless_variables():
+    text = """\
+service: s
+provider:
+  name: aws
+  iam:
+    role:
+      statements:
+        - Effect: Allow
+          Action: s3:PutObject
+          Resource: !Sub "arn:${AWS::Partition}:s3:::${Uploads}/${self:custom.prefix}/*"
+custom:
+  prefix: out
+functions:
+  f:
+    handler: h.h
+resources:
+  Resources:
+    Uploads:
+      Type: AWS::S3::Bucket
+"""
+    (function,) = build(text).functions
+    (resource,) = function.permissions.policies[0].statements[0].resources
+    assert resource.value.text == "arn:${AWS::Partition}:s3:::${Uploads}/out/*"
+    assert resource.value.references == (Reference("Uploads"),)

@@ -73,6 +73,10 @@ EVENT_KINDS = {
 
 _MAX_DEPTH = 20
 
+#: what the framework treats as one of its variables: ``source:`` (one colon, so not
+#: ``AWS::Region``) or ``source(`` at the start; anything else in ``${}`` is left for !Sub
+_SLS_VARIABLE = re.compile(r"\s*(?:[A-Za-z][\w.-]*\(|[A-Za-z][\w.-]*:(?!:))")
+
 
 class _Unresolved(Exception):
     def __init__(self, reason: str) -> None:
@@ -170,7 +174,11 @@ class VariableResolver:
             if end < 0:
                 raise _Unresolved(f"unbalanced ${{ in {value!r}")
             parts.append(value[position:start])
-            parts.append(self._variable(value[start + 2:end], depth))
+            body = value[start + 2:end]
+            if _SLS_VARIABLE.match(body):
+                parts.append(self._variable(body, depth))
+            else:  # ${Bucket}, ${AWS::Region}: CloudFormation's own !Sub syntax, kept as text
+                parts.append(value[start:end + 1])
             position = end + 1
         parts = [part for part in parts if part != ""]
         if len(parts) == 1:
