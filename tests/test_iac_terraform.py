@@ -1138,3 +1138,78 @@ resource "aws_sqs_queue" "q" {
     broken, errors = load_terraform([("mod/main.tf", main.encode()), ("mod/terraform.tfvars", b"timeout = = 1\n")])
     assert [(p, s.line) for p, s, _ in errors] == [("mod/terraform.tfvars", 1)]
     assert at(fn(broken, "f").timeout) == (10, 12)
+
+
+# --------------------------------------------------------------------------- iam_json, format-neutral
+
+
+def _loc(value: Any, line: int) -> Located:
+    from lambdalint.model import Span
+
+    return Located(value, Span(line, 1, line, 2), "policy.json")
+
+
+def test_iam_json_statement_shapes():
+    from lambdalint.iac import iam_json
+
+    document = _loc(
+        {
+            "Statement": _loc(
+                [
+                    _loc({"Effect": _loc("Allow", 3), "Action": _loc("s3:*", 4), "Resource": _loc("*", 5)}, 2),
+                    _loc(
+                        {
+                            "Effect": _loc("Allow", 7),
+                            "NotAction": _loc([_loc("iam:*", 8)], 8),
+                            "NotResource": _loc([_loc(Unknown("a parameter"), 9)], 9),
+                            "Condition": _loc({}, 10),
+                        },
+                        6,
+                    ),
+                    _loc({"Action": _loc("*", 12)}, 11),  # no Effect: IAM rejects it
+                    _loc("not a statement", 13),
+                ],
+                1,
+            )
+        },
+        1,
+    )
+    statements, complete = iam_json.statements_from_document(document)
+    assert not complete
+    first, second, third = statements
+    assert (first.span.line, first.is_allow, entries(first.actions), entries(first.resources), first.complete) == (
+        2, True, [("s3:*", 4)], [("*", 5)], True,
+    )
+    assert first.path == "policy.json"
+    assert entries(second.not_actions) == [("iam:*", 8)]
+    assert not second.complete  # an unknown NotResource entry
+    assert second.has_condition is False  # an empty Condition block says nothing
+    assert isinstance(third.effect.value, Unknown) and not third.is_allow and not third.complete
+    # a single statement object (not a list) is a statement too
+    single = _loc({"Statement": _loc({"Effect": _loc("Deny", 2), "Action": _loc("*", 3)}, 2)}, 1)
+    [deny], complete = iam_json.statements_from_document(single)
+    assert complete and not deny.is_allow
+    assert iam_json.statements_from_document(_loc(Unknown("from a file"), 1)) == ([], False)
+
+
+def test_iam_json_entries_and_trust():
+    from lambdalint.iac import iam_json
+
+    interpolated = Interpolated("x", "${Bucket.Arn}/*", (Reference("Bucket", "Arn"),))
+    found, complete = iam_json.entries(_loc([_loc(interpolated, 3), _loc(Reference("Q", "Arn"), 4)], 2))
+    assert complete and [f.value for f in found] == [interpolated, Reference("Q", "Arn")]
+    assert iam_json.entries(_loc(Unknown("parameter"), 2)) == ([], False)
+    trust = _loc(
+        {
+            "Statement": _loc(
+                [
+                    _loc({"Effect": _loc("Allow", 3), "Principal": _loc({"Service": _loc([_loc("lambda.amazonaws.com", 4)], 4)}, 4)}, 2),
+                    _loc({"Effect": _loc("Deny", 6), "Principal": _loc({"Service": _loc("ec2.amazonaws.com", 7)}, 7)}, 5),
+                    _loc({"Effect": _loc("Allow", 9), "Principal": _loc({"AWS": _loc("*", 10)}, 10)}, 8),
+                ],
+                1,
+            )
+        },
+        1,
+    )
+    assert iam_json.trusted_services(trust) == {"lambda.amazonaws.com"}
