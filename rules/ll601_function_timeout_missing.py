@@ -143,7 +143,9 @@ class FunctionTimeoutMissing(TemplateRule):
                 when = ""
             else:
                 # ``!If [Cond, 30, !Ref AWS::NoValue]``: one branch leaves the default
-                unset = [when for located, when in branches(function.timeout) if located.value is None]
+                unset = [
+                    when for located, when in branches(function.timeout) if located.value is None
+                ]
                 if not unset:
                     continue
                 when = unset[0]

@@ -234,7 +234,8 @@ class TimeoutExceedsApiLimit(TemplateRule):
             for choice in timeout_choices(function, self.id):
                 if choice.located is None:
                     continue  # the 3 s / 6 s default never exceeds the limit
-                key = (choice.located.path or function.path or self.template.path, choice.located.span)
+                path = choice.located.path or function.path or self.template.path
+                key = (path, choice.located.span)
                 for event in events:
                     limit = self._limit(event)
                     if limit is None or choice.seconds <= limit:

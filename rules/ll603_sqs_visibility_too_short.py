@@ -289,7 +289,9 @@ class SqsVisibilityTooShort(TemplateRule):
             self._report(*arguments)
 
     def _report(self, queue, function, visibility, where, queue_when, choice) -> None:
-        when = queue_when + (choice.when.replace(" when ", " and ", 1) if queue_when else choice.when)
+        # " when `A`" + " when `B`" -> " when `A` and `B`"
+        timeout_when = choice.when.replace(" when ", " and ", 1) if queue_when else choice.when
+        when = queue_when + timeout_when
         default = " (the default)" if where is None else ""
         timeout_default = " (the default)" if choice.is_default else ""
         if visibility < choice.seconds:
@@ -297,7 +299,8 @@ class SqsVisibilityTooShort(TemplateRule):
                 "messages reappear while it is still processing them, and are processed twice"
             )
         else:
-            consequence = f"below the {FACTOR} x {choice.seconds} = {FACTOR * choice.seconds} s AWS recommends"
+            recommended = FACTOR * choice.seconds
+            consequence = f"below the {FACTOR} x {choice.seconds} = {recommended} s AWS recommends"
         message = (
             f"Queue `{queue.logical_id}` hides messages for {visibility} s{default}, but its "
             f"consumer `{function.logical_id}` may run {choice.seconds} s{timeout_default}{when}: "
@@ -306,7 +309,9 @@ class SqsVisibilityTooShort(TemplateRule):
         timeout_place = choice.located
         related = [
             Related(
-                (timeout_place.path if timeout_place else "") or function.path or self.template.path,
+                (timeout_place.path if timeout_place else "")
+                or function.path
+                or self.template.path,
                 timeout_place.span if timeout_place else function.span,
                 f"timeout of `{function.logical_id}`"
                 + (" (not set: the default)" if timeout_place is None else ""),

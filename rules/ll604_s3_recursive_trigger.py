@@ -288,7 +288,8 @@ class S3RecursiveTrigger(TemplateRule):
                             Related(
                                 grant.path or function.path or self.template.path,
                                 grant.span,
-                                f"`{function.logical_id}` may write into {bucket.describe(prefer_name)} here",
+                                f"`{function.logical_id}` may write into "
+                                f"{bucket.describe(prefer_name)} here",
                             )
                             for grant in grants
                         ],

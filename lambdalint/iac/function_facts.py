@@ -195,8 +195,9 @@ def find_bucket(template: Template, source: Located) -> Optional[BucketIdentity]
 
 
 def _literal_name(bucket: Bucket) -> Optional[str]:
-    if bucket.name is not None and isinstance(bucket.name.value, str) and "${" not in bucket.name.value:
-        return bucket.name.value
+    name = bucket.name.value if bucket.name is not None else None
+    if isinstance(name, str) and "${" not in name:
+        return name
     return None
 
 
@@ -314,7 +315,9 @@ def resource_covers_bucket(resource: Located, bucket: BucketIdentity) -> bool:
     if _MARK in segment or _OTHER in segment:
         return False  # e.g. ``${Bucket}-logs``: another bucket
     if rest.startswith("/"):
-        return segment == "*" or (bucket.name is not None and fnmatch.fnmatchcase(bucket.name, segment))
+        if segment == "*":
+            return True
+        return bucket.name is not None and fnmatch.fnmatchcase(bucket.name, segment)
     # no key part: only a wildcard in the bucket segment reaches into the objects
     if "*" not in segment:
         return False

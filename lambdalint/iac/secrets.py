@@ -50,7 +50,8 @@ _URL = re.compile(r"\A[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 #: (pattern, what it is). Searched in every value, whatever the variable's name.
 VALUE_PATTERNS = (
-    (re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    (re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
+     "an AWS access key id"),
     (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a private key"),
     (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}"), "a GitHub token"),
     (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
@@ -59,12 +60,15 @@ VALUE_PATTERNS = (
     (re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"),
      "a Slack webhook URL"),
     (re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}"), "a Stripe secret key"),
-    (re.compile(r"\bsk-(?:proj-|ant-)?(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{32,}"),
+    (re.compile(
+        r"\bsk-(?:proj-|ant-)?(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{32,}"
+    ),
      "an API secret key"),
     (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
     (re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), "a SendGrid API key"),
     (re.compile(r"\bnpm_[A-Za-z0-9]{36}"), "an npm token"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON web token"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+     "a JSON web token"),
 )
 #: ``scheme://user:password@host`` (or ``redis://:password@host``) with a literal password
 _URL_CREDENTIALS = re.compile(
@@ -117,8 +121,9 @@ def secret_kind(name: str, value: str) -> Optional[str]:
         if pattern.search(text):
             return what
     match = _URL_CREDENTIALS.match(text)
-    if match and not _PLACEHOLDER.match(match.group(1)) and match.group(2).lower() not in _LOCAL_HOSTS:
-        return "a URL with a password"
+    if match and not _PLACEHOLDER.match(match.group(1)):
+        if match.group(2).lower() not in _LOCAL_HOSTS:
+            return "a URL with a password"
     if _AWS_SECRET_KEY.match(text) and _key_ish(name) and _mixed(text):
         return "an AWS secret access key"
     if not secret_name(name):
