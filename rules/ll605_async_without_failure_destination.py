@@ -22,8 +22,8 @@ class AsyncWithoutFailureDestination(TemplateRule):
     ## What it does
     Flags a function with an asynchronous event source (S3, SNS, EventBridge rules, schedules,
     CloudWatch Logs subscriptions, IoT rules) that has neither a dead-letter queue
-    (`DeadLetterQueue`, `DeadLetterConfig`, `dead_letter_config`) nor an on-failure destination
-    (`EventInvokeConfig`, `AWS::Lambda::EventInvokeConfig`,
+    (`DeadLetterQueue`, `DeadLetterConfig`, `dead_letter_config`, Serverless `onError`) nor an
+    on-failure destination (`EventInvokeConfig`, `AWS::Lambda::EventInvokeConfig`,
     `aws_lambda_function_event_invoke_config`, Serverless `destinations.onFailure`). Both count
     when set in SAM `Globals`; `OnFailure: {Type: SQS}` without a `Destination` counts too,
     since SAM then creates the queue. Functions invoked only synchronously (APIs) or through
