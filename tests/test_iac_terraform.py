@@ -1213,3 +1213,22 @@ def test_iam_json_entries_and_trust():
         1,
     )
     assert iam_json.trusted_services(trust) == {"lambda.amazonaws.com"}
+
+
+def test_s3_permission_without_notification_has_unknown_filters():
+    t = load_text(
+        """
+resource "aws_lambda_function" "f" {
+  timeout = 10
+}
+resource "aws_lambda_permission" "s3" {
+  function_name = aws_lambda_function.f.function_name
+  principal     = "s3.amazonaws.com"
+  source_arn    = aws_s3_bucket.shared.arn
+}
+"""
+    )
+    [event] = fn(t, "f").events
+    assert (event.kind, event.span.line, event.source.value) == ("s3", 5, Reference("aws_s3_bucket.shared", "arn"))
+    # whether the notification (elsewhere) filters keys is unknown: not "no filter"
+    assert isinstance(event.prefix.value, Unknown) and isinstance(event.suffix.value, Unknown)

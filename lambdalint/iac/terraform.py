@@ -1425,7 +1425,12 @@ class _Builder:
             family = _KIND_FAMILY.get(kind, kind)
             if any(_KIND_FAMILY.get(e.kind, e.kind) == family for e in function.events):
                 continue
-            function.events.append(EventSource(kind, address, block.header, block.path, source=source))
+            event = EventSource(kind, address, block.header, block.path, source=source)
+            if kind == "s3":
+                # the bucket notification is outside this module: its key filters are unknown
+                unknown = Located(Unknown("the bucket notification is not in this module"), block.header, block.path)
+                event.prefix = event.suffix = unknown
+            function.events.append(event)
 
     def _invoke_configs(self) -> None:
         for address, block in self.m.of_type("aws_lambda_function_event_invoke_config"):
