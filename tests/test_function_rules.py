@@ -622,3 +622,46 @@ def test_ll602_a_shared_timeout_is_one_finding_naming_every_api_function():
     assert lines(found) == [4]
     assert "Functions `List`, `Get` may run 60 s" in found[0].message and "29 s" in found[0].message
     assert [r.span.line for r in found[0].related] == [15, 25]
+
+
+ODD_VALUES = [
+    None, True, 0, -5, 2.5, "", "abc", "600", "*", "arn:aws:s3:::*", "arn:aws:sqs:r:1:q", [], {},
+    [at("x", 1)], {"Fn::Sub": at(["a"], 1)}, {"Fn::Join": at(["", at([], 1)], 1)},
+    Reference("Q"), Reference("Uploads", "Arn"), Unknown("?"), Interpolated("?", "${Uploads}/*", ()),
+    Conditional("C", (at(None, 1), at(Unknown("?"), 1))),
+]
+
+
+def test_rules_never_crash_on_odd_values():
+    import random
+
+    rng = random.Random(20261123)
+
+    def odd(line: int) -> Located:
+        return at(rng.choice(ODD_VALUES), line)
+
+    for _ in range(300):
+        statements = [
+            Statement(span(9), odd(9), actions=[odd(9)], not_actions=[odd(9)] if rng.random() < 0.3 else [],
+                      resources=[odd(9)], has_condition=rng.random() < 0.2)
+        ]
+        permissions = Permissions(
+            policies=[Policy("p", span(8), statements=statements)],
+            managed_policies=[odd(8)],
+            policy_templates=[PolicyTemplate(rng.choice(["S3CrudPolicy", "X"]), span(8), parameters={"BucketName": odd(8)})],
+        )
+        events = [
+            EventSource(kind, "E", span(7), source=odd(7), prefix=rng.choice([None, odd(7)]),
+                        integration_timeout=rng.choice([None, odd(7)]))
+            for kind in rng.sample(["api", "http-api", "s3", "sqs", "sns", "schedule", "other"], 3)
+        ]
+        fn = function(
+            "F", 5, timeout=rng.choice([None, odd(6)]), events=events, permissions=permissions,
+            environment={"DB_PASSWORD": odd(4), "X": odd(4)}, role=rng.choice([None, odd(3)]),
+            dead_letter=rng.choice([None, odd(3)]),
+        )
+        tpl = template(
+            fn, buckets=dict(BUCKETS), queues={"Q": queue("Q", 2, rng.choice([None, odd(2)]))},
+        )
+        for rule_id in ("LL601", "LL602", "LL603", "LL604", "LL605", "LL606"):
+            run(rule_id, tpl)
