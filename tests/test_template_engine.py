@@ -3,6 +3,7 @@ same output serially and in parallel."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -417,3 +418,47 @@ def test_terraform_module_findings_land_in_each_file_with_its_own_noqa(lint):
     # per-file-ignores apply to the file the finding is in, not to the module
     findings = lint(files, select=["LL501", "LL601"], config={"per-file-ignores": {"infra/iam.tf": ["LL501"]}})
     assert findings == []
+
+
+# -- the loader fixtures end to end --------------------------------------------------------------
+
+_EXPECT = re.compile(r"#\s*expect:\s*((?:LL\d{3}(?:\s+(?:error|warning|info))?\s*,?\s*)+)")
+
+#: JSON has no comments: its expected findings (path, line, rule)
+JSON_EXPECTED = {
+    ("cfn/cfn_role_policies.json", 11, "LL503"),  # PowerUserAccess on AppFunction's role
+    ("cfn/cfn_role_policies.json", 23, "LL501"),  # dynamodb:* in the attached managed policy
+    ("cfn/cfn_s3_notifications.json", 42, "LL605"),  # S3-triggered, no destination
+    ("cfn/cfn_s3_notifications.json", 58, "LL604"),  # IngestBucket, unfiltered, writable
+}
+
+
+def _marked(root: Path):
+    found = set()
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                relative = path.relative_to(FIXTURES).as_posix()
+                found |= {(relative, number, rule) for rule in re.findall(r"LL\d{3}", match.group(1))}
+    return found
+
+
+def test_loader_fixtures_yield_exactly_their_marked_findings():
+    """Every template rule over the SAM/CloudFormation and Serverless fixtures: each
+    ``# expect:`` line is reported, and nothing else is (the fixtures are full of near misses:
+    Globals timeouts, unknown parameters, separating filters, secrets by reference)."""
+    from tests.conftest import lint_tree
+
+    from lambdalint.registry import all_rules
+
+    template_rules = ["LL501", "LL502", "LL503", "LL504", "LL601", "LL602", "LL603", "LL604", "LL605", "LL606"]
+    if not set(template_rules) <= set(all_rules()):
+        pytest.skip("the template rules are not all installed")
+    got = set()
+    for folder in ("cfn", "serverless"):
+        findings = lint_tree(FIXTURES / folder, {}, select=template_rules + ["LL001"])
+        got |= {(f"{folder}/{f.path}", f.span.line, f.rule_id) for f in findings}
+    assert got == _marked(FIXTURES / "cfn") | _marked(FIXTURES / "serverless") | JSON_EXPECTED
