@@ -494,7 +494,7 @@ resource "aws_lambda_function" "a" {
     assert at(env["D"]) == ("30s", 24)
     assert at(env["E"]) == ("${not.interpolated}", 25)
     assert isinstance(env["F"].value, Unknown) and "itself" in env["F"].value.reason
-    assert isinstance(env["G"].value, Unknown) and "format" in env["G"].value.reason
+    assert at(env["G"]) == ("prod-x", 27)
     assert at(env["H"]) == (42, 28)
     assert (env["I"].value, env["J"].value, env["K"].value) == (True, None, 1.5)
     assert env["L"].value == 'line\nbreak "quoted" \u00e9'
@@ -1232,3 +1232,41 @@ resource "aws_lambda_permission" "s3" {
     assert (event.kind, event.span.line, event.source.value) == ("s3", 5, Reference("aws_s3_bucket.shared", "arn"))
     # whether the notification (elsewhere) filters keys is unknown: not "no filter"
     assert isinstance(event.prefix.value, Unknown) and isinstance(event.suffix.value, Unknown)
+
+
+def test_known_function_calls():
+    t = load_text(
+        """
+variable "lambda_at_edge" {
+  default = true
+}
+variable "timeout" {
+  default = 60
+}
+locals {
+  timeouts = { api = 20 }
+}
+resource "aws_lambda_function" "f" {
+  timeout = var.lambda_at_edge ? min(var.timeout, 30) : var.timeout
+  environment {
+    variables = {
+      A = lookup(local.timeouts, "api", 3)
+      B = lookup(local.timeouts, "worker", 3)
+      C = coalesce(null, "", "x")
+      D = coalesce(var.unset, "x")
+      E = format("%s-%d%%", upper("a"), 5)
+      F = format("%05d", 5)
+      G = join(",", ["a", "b"])
+      H = max(1, 2.5)
+      I = lookup(var.unset_map, "k", "d")
+    }
+  }
+}
+"""
+    )
+    f = fn(t, "f")
+    assert at(f.timeout) == (30, 12)
+    env = {k: v.value for k, v in f.environment.items()}
+    assert (env["A"], env["B"], env["C"], env["E"], env["G"], env["H"]) == (20, 3, "x", "A-5%", "a,b", 2.5)
+    for name in ("D", "F", "I"):
+        assert isinstance(env[name], Unknown), name

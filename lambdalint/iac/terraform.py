@@ -550,6 +550,30 @@ class _Module:
                     except ValueError:
                         return Unknown("tonumber(%r)" % value)
             return value
+        values = [a.value for a in args]
+        if name == "lookup" and len(args) in (2, 3) and isinstance(values[0], dict) and isinstance(values[1], str):
+            if values[1] in values[0]:
+                return values[0][values[1]].value
+            if len(args) == 3:
+                return values[2]
+        if name == "coalesce" and args:
+            for value in values:
+                if isinstance(value, (Unknown, Conditional, Reference)):
+                    break  # the first non-null value is only known at plan time
+                if value is not None and value != "":
+                    return value
+        if name in ("min", "max") and args and all(_is_number(v) for v in values):
+            return min(values) if name == "min" else max(values)
+        if name in ("lower", "upper") and len(args) == 1 and isinstance(values[0], str):
+            return values[0].lower() if name == "lower" else values[0].upper()
+        if name == "join" and len(args) == 2 and isinstance(values[0], str) and isinstance(values[1], list):
+            parts = [entry.value for entry in values[1]]
+            if all(isinstance(part, str) for part in parts):
+                return values[0].join(parts)
+        if name == "format" and args and isinstance(values[0], str):
+            formatted = _format(values[0], values[1:])
+            if formatted is not None:
+                return formatted
         if name == "concat" and args and all(isinstance(a.value, list) for a in args):
             return [entry for a in args for entry in a.value]
         if name == "merge" and args and all(isinstance(a.value, dict) for a in args):
@@ -741,6 +765,34 @@ def _without_instance_keys(root: Any, steps: List[Tuple[str, Any]]) -> List[Tupl
     while len(kept) > position and kept[position][0] in ("index", "literal-index") and all(k == "attr" for k, _ in kept[:position]):
         del kept[position]
     return kept
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _format(spec: str, values: List[Any]) -> Optional[str]:
+    """Terraform's ``format`` for the plain verbs ``%s``, ``%d`` and ``%%``; None otherwise."""
+    out: List[str] = []
+    remaining = list(values)
+    i = 0
+    while i < len(spec):
+        char = spec[i]
+        if char != "%":
+            out.append(char)
+            i += 1
+            continue
+        verb = spec[i + 1 : i + 2]
+        if verb == "%":
+            out.append("%")
+        elif verb == "s" and remaining and isinstance(remaining[0], (str, int, float)) and not isinstance(remaining[0], bool):
+            out.append(str(remaining.pop(0)))
+        elif verb == "d" and remaining and isinstance(remaining[0], int) and not isinstance(remaining[0], bool):
+            out.append(str(remaining.pop(0)))
+        else:
+            return None  # widths, other verbs, unknown arguments
+        i += 2
+    return "".join(out) if not remaining else None
 
 
 def _reference_text(reference: Reference) -> str:
