@@ -10,6 +10,22 @@ from typing import Iterable, Iterator, List
 from lambdalint.config import Config
 
 PYTHON_SUFFIXES = (".py",)
+#: YAML/JSON files that may be CloudFormation/SAM or Serverless Framework templates (files that
+#: turn out not to be templates are ignored silently by the loader)
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+TERRAFORM_SUFFIXES = (".tf",)
+#: JSON/YAML files that are never templates, skipped without being read
+NOT_TEMPLATES = frozenset({
+    "package.json", "package-lock.json", "npm-shrinkwrap.json", "tsconfig.json",
+    "jsconfig.json", "composer.json", "composer.lock", "bower.json", ".eslintrc.json",
+    ".prettierrc.json", "pnpm-lock.yaml", "yarn.lock", ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml", "mkdocs.yml", "docker-compose.yml", "docker-compose.yaml",
+    "compose.yml", "compose.yaml", ".gitlab-ci.yml", "codecov.yml", ".codecov.yml",
+    "dependabot.yml", ".readthedocs.yaml", ".readthedocs.yml", "environment.yml",
+    "Pipfile.lock", "cdk.json", "cdk.context.json", "renovate.json", "lerna.json",
+    "launch.json", "settings.json", "extensions.json", "devcontainer.json",
+    ".devcontainer.json", "manifest.json", "samconfig.yaml", "samconfig.yml",
+})
 
 
 class DiscoveryError(Exception):
@@ -21,7 +37,7 @@ class SourceFile:
     #: the path as shown in reports: relative to the working folder when inside it
     display_path: str
     path: Path
-    kind: str  # "python"
+    kind: str  # "python", "template" (YAML/JSON) or "terraform"
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -32,8 +48,13 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def kind_of(path: Path) -> str | None:
-    if path.suffix in PYTHON_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in PYTHON_SUFFIXES:
         return "python"
+    if suffix in TEMPLATE_SUFFIXES:
+        return None if path.name in NOT_TEMPLATES else "template"
+    if suffix in TERRAFORM_SUFFIXES:
+        return "terraform"
     return None
 
 

@@ -1,14 +1,16 @@
-"""Run the enabled rules over files: one parse and one batched traversal per Python file,
-many files in parallel, findings filtered by suppressions and sorted deterministically."""
+"""Run the enabled rules over files: one parse and one batched traversal per Python file, one
+model per template (a YAML/JSON file, or the .tf files of one Terraform folder), many work
+items in parallel, findings filtered by suppressions and sorted deterministically."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Sequence, Tuple, Type
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -19,10 +21,12 @@ from lambdalint.model import Finding, Span
 from lambdalint.python.analysis import FactCollector, ModuleFacts
 from lambdalint.python.source import PythonSource, load_python
 from lambdalint.registry import all_rules
-from lambdalint.rule import PythonContext, PythonRule, Rule
+from lambdalint.rule import PythonContext, PythonRule, Rule, TemplateRule
 from lambdalint.suppress import apply_noqa, noqa_lines
 
 PARSE_ERROR = "LL001"
+
+log = logging.getLogger("lambdalint.engine")
 
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -35,6 +39,7 @@ class Session:
     config: Config
     enabled: Tuple[str, ...]
     python_rules: Tuple[Type[PythonRule], ...]
+    template_rules: Tuple[Type[TemplateRule], ...] = ()
 
     @classmethod
     def create(cls, config: Config) -> "Session":
@@ -44,7 +49,11 @@ class Session:
             rule for rule_id, rule in rules.items()
             if rule_id in enabled and issubclass(rule, PythonRule)
         )
-        return cls(config, enabled, python_rules)
+        template_rules = tuple(
+            rule for rule_id, rule in rules.items()
+            if rule_id in enabled and issubclass(rule, TemplateRule)
+        )
+        return cls(config, enabled, python_rules, template_rules)
 
     def rule(self, rule_id: str) -> Type[Rule]:
         return all_rules()[rule_id]
@@ -57,6 +66,10 @@ def parse_error(path: str, span: Span, message: str) -> Finding:
 
 def lint_source(session: Session, file: SourceFile, data: bytes) -> List[Finding]:
     """All findings for one file's content, after suppressions."""
+    if file.kind == "template":
+        return lint_template(session, file, data)
+    if file.kind == "terraform":
+        return lint_terraform(session, [(file, data)]).get(file.display_path, [])
     relative = session.config.relative(file.path)
     ignored = session.config.ignored_for(relative)
     if file.kind != "python":
@@ -69,6 +82,92 @@ def lint_source(session: Session, file: SourceFile, data: bytes) -> List[Finding
         findings = run_python_rules(session, file.display_path, relative, loaded)
         text = loaded.text
     return finalize(session, findings, text, ignored, relative)
+
+
+# -- templates -----------------------------------------------------------------------------------
+
+
+def _text_of(data: bytes) -> str:
+    return data.decode("utf-8-sig", "replace")
+
+
+def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Finding]:
+    """A YAML/JSON file: a CloudFormation/SAM or Serverless template, or nothing to say."""
+    from lambdalint.iac.load import TemplateLoadError, load_template_file
+
+    if not _reads_templates(session):
+        return []
+    relative = session.config.relative(file.path)
+    ignored = session.config.ignored_for(relative)
+    loaded = load_template_file(file.display_path, data, file.path.parent)
+    if loaded is None:
+        return []
+    text = _text_of(data)
+    if isinstance(loaded, TemplateLoadError):
+        findings = [parse_error(file.display_path, loaded.span, loaded.message)]
+        return finalize(session, findings, text, ignored, relative)
+    findings = run_template_rules(session, loaded)
+    kept = [f for f in findings if f.path != loaded.path or f.rule_id not in loaded.suppressed_at(f.span.line)]
+    own = [f for f in kept if f.path == file.display_path]
+    # a rule reporting on another file (it should not, for a one-file template) keeps its finding
+    others = [f for f in kept if f.path != file.display_path]
+    return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative)
+
+
+def _reads_templates(session: Session) -> bool:
+    """Whether templates matter to this run (``--select LL1`` need not parse them at all)."""
+    return bool(session.template_rules) or PARSE_ERROR in session.enabled
+
+
+def run_template_rules(session: Session, template) -> List[Finding]:
+    findings: List[Finding] = []
+    for rule_class in session.template_rules:
+        rule = rule_class(template, session.config.options.get(rule_class.id, {}))
+        rule.check()
+        findings.extend(rule.findings)
+    return findings
+
+
+def _load_terraform_module():
+    """``lambdalint.iac.terraform.load_terraform``, or None while that loader does not exist."""
+    try:
+        from lambdalint.iac.terraform import load_terraform
+    except ImportError as error:  # pragma: no cover - only before the Terraform loader lands
+        log.debug("Terraform support unavailable: %s", error)
+        return None
+    return load_terraform
+
+
+def lint_terraform(
+    session: Session, files: Sequence[Tuple[SourceFile, bytes]]
+) -> Dict[str, List[Finding]]:
+    """The .tf files of one folder (one module): findings per file, each file's own noqa."""
+    per_file: Dict[str, List[Finding]] = {file.display_path: [] for file, _ in files}
+    if not _reads_templates(session):
+        return per_file
+    load_terraform = _load_terraform_module()
+    if load_terraform is None or not files:
+        return per_file
+    by_path = {file.display_path: (file, data) for file, data in files}
+    template, errors = load_terraform([(file.display_path, data) for file, data in files])
+    raw: Dict[str, List[Finding]] = defaultdict(list)
+    for path, span, message in errors:
+        raw[path].append(parse_error(path, span, message))
+    if template is not None:
+        for finding in run_template_rules(session, template):
+            if finding.rule_id in template.suppressed_at(finding.span.line) and finding.path == template.path:
+                continue
+            raw[finding.path].append(finding)
+    for path, findings in raw.items():
+        if path in by_path:
+            file, data = by_path[path]
+            relative = session.config.relative(file.path)
+            per_file[path] = finalize(
+                session, findings, _text_of(data), session.config.ignored_for(relative), relative
+            )
+        else:  # a path the loader named that is not one of ours: keep it, unsuppressed
+            per_file.setdefault(path, []).extend(finalize(session, findings, "", set(), path))
+    return per_file
 
 
 def run_python_rules(
@@ -127,9 +226,10 @@ def with_fingerprints(findings: Sequence[Finding], text: str, relative_path: str
     return stamped
 
 
-def lint_file(session: Session, file: SourceFile) -> List[Finding]:
+def _read(session: Session, file: SourceFile) -> Union[bytes, List[Finding]]:
+    """The file's bytes, or the LL001 finding that says why it cannot be read."""
     try:
-        data = file.path.read_bytes()
+        return file.path.read_bytes()
     except OSError as error:
         reason = error.strerror or type(error).__name__
         if file.path.is_dir():
@@ -141,7 +241,50 @@ def lint_file(session: Session, file: SourceFile) -> List[Finding]:
             set(),
             session.config.relative(file.path),
         )
+
+
+def lint_file(session: Session, file: SourceFile) -> List[Finding]:
+    data = _read(session, file)
+    if isinstance(data, list):
+        return data
     return lint_source(session, file, data)
+
+
+#: A unit of work: one file, or the .tf files of one folder (a Terraform module).
+WorkItem = Tuple[SourceFile, ...]
+
+
+def work_items(files: Iterable[SourceFile]) -> List[WorkItem]:
+    """One item per file, except Terraform: one item per folder of .tf files."""
+    items: List[List[SourceFile]] = []
+    modules: Dict[str, List[SourceFile]] = {}
+    for file in files:
+        if file.kind != "terraform":
+            items.append([file])
+            continue
+        folder = os.path.dirname(os.path.abspath(file.path))
+        module = modules.get(folder)
+        if module is None:
+            module = modules[folder] = []
+            items.append(module)  # at its first file's place: the order stays deterministic
+        module.append(file)
+    return [tuple(item) for item in items]
+
+
+def lint_item(session: Session, item: WorkItem) -> Dict[str, List[Finding]]:
+    if len(item) == 1 and item[0].kind != "terraform":
+        return {item[0].display_path: lint_file(session, item[0])}
+    per_file: Dict[str, List[Finding]] = {}
+    readable = []
+    for file in item:
+        data = _read(session, file)
+        if isinstance(data, list):
+            per_file[file.display_path] = data
+        else:
+            readable.append((file, data))
+    for path, findings in lint_terraform(session, readable).items():
+        per_file.setdefault(path, []).extend(findings)
+    return per_file
 
 
 # -- parallel runs -------------------------------------------------------------------------------
@@ -154,9 +297,9 @@ def _init_worker(config: Config) -> None:
     _worker_session = Session.create(config)
 
 
-def _lint_in_worker(file: SourceFile) -> List[Finding]:
+def _lint_in_worker(item: WorkItem) -> Dict[str, List[Finding]]:
     assert _worker_session is not None
-    return lint_file(_worker_session, file)
+    return lint_item(_worker_session, item)
 
 
 def default_jobs() -> int:
@@ -170,16 +313,28 @@ def lint_files(
     session: Session, files: Sequence[SourceFile], jobs: Optional[int] = None
 ) -> Dict[str, List[Finding]]:
     """Findings per display path. The worker pool gets the config once per process (not once
-    per file) and files in chunks; the result does not depend on ``jobs``."""
+    per file) and work items in chunks; the result does not depend on ``jobs``."""
     jobs = jobs or default_jobs()
+    items = work_items(files)
+    per_file: Dict[str, List[Finding]] = {file.display_path: [] for file in files}
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        return {file.display_path: lint_file(session, file) for file in files}
-    chunksize = max(1, min(64, len(files) // (jobs * 8)))
+        results: Iterable[Dict[str, List[Finding]]] = (lint_item(session, item) for item in items)
+        for found in results:
+            _merge(per_file, found)
+        return per_file
+    chunksize = max(1, min(64, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_init_worker, initargs=(session.config,)
     ) as pool:
-        results = pool.map(_lint_in_worker, files, chunksize=chunksize)
-        return {file.display_path: found for file, found in zip(files, results)}
+        for found in pool.map(_lint_in_worker, items, chunksize=chunksize):
+            _merge(per_file, found)
+    return per_file
+
+
+def _merge(per_file: Dict[str, List[Finding]], found: Dict[str, List[Finding]]) -> None:
+    for path, findings in found.items():
+        per_file.setdefault(path, []).extend(findings)
+        per_file[path].sort(key=lambda f: f.sort_key)
 
 
 def sorted_findings(per_file: Dict[str, List[Finding]]) -> List[Finding]:

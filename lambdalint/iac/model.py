@@ -27,6 +27,21 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class Interpolated(Unknown):
+    """A string built from parts that are not all known, e.g. ``!Sub "${Bucket.Arn}/*"``,
+    ``!Join ["", [!GetAtt Bucket.Arn, "/*"]]`` or Terraform ``"${aws_s3_bucket.b.arn}/*"``.
+
+    It *is* an :class:`Unknown` (rules never report on its text), but it says which resources
+    it names: ``text`` is the string with every non-literal part written ``${...}`` (a
+    reference as ``${Target}`` / ``${Target.Attribute}``, anything else as written, e.g.
+    ``${AWS::Region}``), and ``references`` lists the :class:`Reference` values it contains.
+    """
+
+    text: str = ""
+    references: Tuple["Reference", ...] = ()
+
+
+@dataclass(frozen=True)
 class Reference:
     """A reference to another resource of the same template or module.
 

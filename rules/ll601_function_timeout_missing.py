@@ -1,0 +1,159 @@
+"""LL601 function-timeout-missing."""
+
+from __future__ import annotations
+
+from lambdalint.iac.function_facts import branches
+from lambdalint.rule import Example, TemplateRule
+
+
+class FunctionTimeoutMissing(TemplateRule):
+    """A function that relies on the platform's default timeout.
+
+    ## What it does
+    Flags a Lambda function whose template sets no timeout anywhere, so that it runs with the
+    default: 3 seconds for CloudFormation, SAM (`AWS::Serverless::Function`,
+    `AWS::Lambda::Function`) and Terraform (`aws_lambda_function`), 6 seconds for the
+    Serverless Framework. A timeout in SAM's `Globals.Function` or in Serverless's
+    `provider.timeout` counts as set, and so does one given by a parameter or variable (even
+    one whose value is unknown): the author chose it.
+
+    ## Why is this bad in Lambda
+    The default was picked for toy functions. Real handlers call other services; the first
+    cold start that loads a heavy dependency, or one slow downstream call, passes 3 seconds and
+    the invocation is killed mid-way (`Task timed out after 3.00 seconds`), possibly after
+    half of its side effects. Queues and async retries then run it again. Choosing the timeout
+    on purpose forces the question: what is the slowest legitimate invocation, and how does it
+    fit under the API Gateway limit or the queue's visibility timeout?
+
+    ## Example
+    ```yaml
+    Resources:
+      Resize:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Resize:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Timeout: 15
+    ```
+
+    ## Fix safety
+    No automatic fix: the right timeout depends on what the function does.
+    """
+
+    id = "LL601"
+    name = "function-timeout-missing"
+
+    INVALID = (
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Resize:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n",
+            lines=(3,),
+            path="template.yaml",
+        ),
+        Example(
+            "service: thumbnails\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "functions:\n"
+            "  resize:\n"
+            "    handler: handler.resize\n"
+            "  fast:\n"
+            "    handler: handler.fast\n"
+            "    timeout: 2\n",
+            lines=(6,),
+            path="serverless.yml",
+        ),
+        Example(
+            'resource "aws_lambda_function" "resize" {\n'
+            '  function_name = "resize"\n'
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  role          = "arn:aws:iam::123456789012:role/resize"\n'
+            '  filename      = "build/resize.zip"\n'
+            "}\n",
+            lines=(1,),
+            path="main.tf",
+        ),
+    )
+    VALID = (
+        # set once for every function in Globals
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Globals:\n"
+            "  Function:\n"
+            "    Timeout: 20\n"
+            "Resources:\n"
+            "  Resize:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n",
+            path="template.yaml",
+        ),
+        # a parameter without a default: unknown, but chosen on purpose
+        Example(
+            "Parameters:\n"
+            "  FunctionTimeout:\n"
+            "    Type: Number\n"
+            "Resources:\n"
+            "  Resize:\n"
+            "    Type: AWS::Lambda::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      Role: arn:aws:iam::123456789012:role/resize\n"
+            "      Code: {ZipFile: 'def handler(e, c): pass'}\n"
+            "      Timeout: !Ref FunctionTimeout\n",
+            path="template.yaml",
+        ),
+        Example(
+            "service: thumbnails\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "  timeout: 10\n"
+            "functions:\n"
+            "  resize:\n"
+            "    handler: handler.resize\n",
+            path="serverless.yml",
+        ),
+    )
+
+    def check(self) -> None:
+        for function in self.template.functions:
+            if function.timeout is None:
+                when = ""
+            else:
+                # ``!If [Cond, 30, !Ref AWS::NoValue]``: one branch leaves the default
+                unset = [
+                    when for located, when in branches(function.timeout) if located.value is None
+                ]
+                if not unset:
+                    continue
+                when = unset[0]
+            self.report(
+                function.span,
+                f"Function `{function.logical_id}` sets no timeout{when}, so it is killed after "
+                f"the default {function.default_timeout} s",
+                path=function.path,
+                hint="Set a timeout that covers the slowest legitimate invocation "
+                "(per function, or once in SAM Globals / Serverless provider.timeout).",
+            )
