@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import posixpath
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -149,10 +150,14 @@ def lint_terraform(
     if load_terraform is None or not files:
         return per_file
     by_path = {file.display_path: (file, data) for file, data in files}
-    template, errors = load_terraform([(file.display_path, data) for file, data in files])
+    # the module is the whole folder: files not being linted (pre-commit passes only the
+    # changed ones; stdin replaces one) still define roles, invoke configs, notifications...
+    module = [(file.display_path, data) for file, data in files] + _module_siblings(session, files)
+    template, errors = load_terraform(module)
     raw: Dict[str, List[Finding]] = defaultdict(list)
     for path, span, message in errors:
         raw[path].append(parse_error(path, span, message))
+    siblings = {path for path, _ in module} - set(by_path)
     if template is not None:
         for finding in run_template_rules(session, template):
             if finding.rule_id in template.suppressed_at(finding.span.line) and finding.path == template.path:
@@ -165,9 +170,34 @@ def lint_terraform(
             per_file[path] = finalize(
                 session, findings, _text_of(data), session.config.ignored_for(relative), relative
             )
-        else:  # a path the loader named that is not one of ours: keep it, unsuppressed
+        elif path not in siblings:  # a path the loader named that is not a file: keep it
             per_file.setdefault(path, []).extend(finalize(session, findings, "", set(), path))
+        # findings in sibling files are theirs: reported when those files are linted
     return per_file
+
+
+def _module_siblings(session: Session, files: Sequence[Tuple[SourceFile, bytes]]) -> List[Tuple[str, bytes]]:
+    """The other .tf files of the folder of ``files`` (not excluded), as (display path, data)."""
+    if not files:
+        return []
+    first = files[0][0]
+    folder = first.path.parent
+    linted = {os.path.normcase(os.path.abspath(file.path)) for file, _ in files}
+    display_folder = posixpath.dirname(first.display_path)
+    found = []
+    try:
+        candidates = sorted(folder.glob("*.tf"))
+    except OSError:
+        return []
+    for path in candidates:
+        if os.path.normcase(os.path.abspath(path)) in linted or session.config.is_excluded(path):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        found.append((posixpath.join(display_folder, path.name), data))
+    return found
 
 
 def run_python_rules(

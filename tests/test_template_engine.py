@@ -462,3 +462,35 @@ def test_loader_fixtures_yield_exactly_their_marked_findings():
         findings = lint_tree(FIXTURES / folder, {}, select=template_rules + ["LL001"])
         got |= {(f"{folder}/{f.path}", f.span.line, f.rule_id) for f in findings}
     assert got == _marked(FIXTURES / "cfn") | _marked(FIXTURES / "serverless") | JSON_EXPECTED
+
+
+def test_a_terraform_file_linted_alone_still_sees_its_module(tmp_path):
+    pytest.importorskip("lambdalint.iac.terraform")
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(
+        'resource "aws_s3_bucket" "in" {}\n'
+        'resource "aws_lambda_function" "fn" {\n'
+        '  function_name = "fn"\n  handler = "app.handler"\n  runtime = "python3.12"\n'
+        '  role = "arn:aws:iam::123456789012:role/fn"\n  filename = "fn.zip"\n  timeout = 10\n}\n'
+        'resource "aws_s3_bucket_notification" "in" {\n'
+        '  bucket = aws_s3_bucket.in.id\n'
+        '  lambda_function {\n    lambda_function_arn = aws_lambda_function.fn.arn\n'
+        '    events = ["s3:ObjectCreated:*"]\n  }\n}\n'
+    )
+    (infra / "failures.tf").write_text(
+        'resource "aws_sqs_queue" "dlq" {}\n'
+        'resource "aws_lambda_function_event_invoke_config" "fn" {\n'
+        '  function_name = aws_lambda_function.fn.function_name\n'
+        '  destination_config {\n    on_failure {\n      destination = aws_sqs_queue.dlq.arn\n    }\n  }\n}\n'
+        'resource "aws_lambda_function" "other" {\n  function_name = "other"\n  handler = "o.h"\n'
+        '  role = "arn:aws:iam::123456789012:role/o"\n  filename = "o.zip"\n}\n'
+    )
+    config = parse_config({"select": ["LL601", "LL605"]}, root=tmp_path)
+    session = Session.create(config)
+    whole = sorted_findings(lint_files(session, discover([infra], config, cwd=tmp_path), jobs=1))
+    assert [(f.path, f.rule_id) for f in whole] == [("infra/failures.tf", "LL601")]
+    # pre-commit passes only main.tf: the invoke config in failures.tf still counts, and
+    # failures.tf's own finding waits for failures.tf to be linted
+    alone = sorted_findings(lint_files(session, discover([infra / "main.tf"], config, cwd=tmp_path), jobs=1))
+    assert alone == []
