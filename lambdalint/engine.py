@@ -10,7 +10,8 @@ import os
 import posixpath
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
@@ -18,7 +19,9 @@ from libcst.metadata import MetadataWrapper
 
 from lambdalint.config import Config
 from lambdalint.discovery import SourceFile
+from lambdalint.iac.model import Template
 from lambdalint.model import Finding, Span
+from lambdalint.project import LinkedFunction, ProjectLinks, link_template
 from lambdalint.python.analysis import FactCollector, ModuleFacts
 from lambdalint.python.source import PythonSource, load_python
 from lambdalint.registry import all_rules
@@ -26,6 +29,7 @@ from lambdalint.rule import PythonContext, PythonRule, Rule, TemplateRule
 from lambdalint.suppress import apply_noqa, noqa_lines
 
 PARSE_ERROR = "LL001"
+HANDLER_NOT_FOUND = "LL401"
 
 log = logging.getLogger("lambdalint.engine")
 
@@ -65,8 +69,11 @@ def parse_error(path: str, span: Span, message: str) -> Finding:
     return Finding(path, span, rule.id, rule.name, rule.severity, message)
 
 
-def lint_source(session: Session, file: SourceFile, data: bytes) -> List[Finding]:
-    """All findings for one file's content, after suppressions."""
+def lint_source(
+    session: Session, file: SourceFile, data: bytes, links: Sequence[LinkedFunction] = ()
+) -> List[Finding]:
+    """All findings for one file's content, after suppressions. ``links`` are the template
+    functions whose handler is in this (Python) file."""
     if file.kind == "template":
         return lint_template(session, file, data)
     if file.kind == "terraform":
@@ -80,9 +87,12 @@ def lint_source(session: Session, file: SourceFile, data: bytes) -> List[Finding
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
         text = ""
     else:
-        findings = run_python_rules(session, file.display_path, relative, loaded)
+        findings = run_python_rules(session, file.display_path, relative, loaded, links)
         text = loaded.text
-    return finalize(session, findings, text, ignored, relative)
+    own = [f for f in findings if f.path == file.display_path]
+    return finalize(session, own, text, ignored, relative) + finalize_elsewhere(
+        session, [f for f in findings if f.path != file.display_path]
+    )
 
 
 # -- templates -----------------------------------------------------------------------------------
@@ -94,30 +104,71 @@ def _text_of(data: bytes) -> str:
 
 def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Finding]:
     """A YAML/JSON file: a CloudFormation/SAM or Serverless template, or nothing to say."""
+    return load_and_lint_template(session, file, data)[0]
+
+
+def load_and_lint_template(
+    session: Session, file: SourceFile, data: bytes
+) -> Tuple[List[Finding], List[LinkedFunction]]:
+    """The findings of a YAML/JSON file, and the links of the template it holds."""
     from lambdalint.iac.load import TemplateLoadError, load_template_file
 
     if not _reads_templates(session):
-        return []
+        return [], []
     relative = session.config.relative(file.path)
     ignored = session.config.ignored_for(relative)
     loaded = load_template_file(file.display_path, data, file.path.parent)
     if loaded is None:
-        return []
+        return [], []
     text = _text_of(data)
     if isinstance(loaded, TemplateLoadError):
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
-        return finalize(session, findings, text, ignored, relative)
-    findings = run_template_rules(session, loaded)
+        return finalize(session, findings, text, ignored, relative), []
+    links, missing = link_and_check(session, loaded, file.path)
+    findings = run_template_rules(session, loaded) + missing
     kept = [f for f in findings if f.path != loaded.path or f.rule_id not in loaded.suppressed_at(f.span.line)]
     own = [f for f in kept if f.path == file.display_path]
     # a rule reporting on another file (it should not, for a one-file template) keeps its finding
     others = [f for f in kept if f.path != file.display_path]
-    return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative)
+    return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative), links
 
 
 def _reads_templates(session: Session) -> bool:
-    """Whether templates matter to this run (``--select LL1`` need not parse them at all)."""
-    return bool(session.template_rules) or PARSE_ERROR in session.enabled
+    """Whether templates matter to this run: for their own rules, for LL001, and for the code
+    rules, whose handlers, triggers and environment come from the templates."""
+    return bool(session.template_rules or session.python_rules) or PARSE_ERROR in session.enabled
+
+
+def link_and_check(
+    session: Session, template: Template, template_file: Path
+) -> Tuple[List[LinkedFunction], List[Finding]]:
+    """The template's links to Python functions, and LL401 for the handlers whose Python file
+    or code folder does not exist."""
+    links, missing = link_template(template, template_file)
+    if HANDLER_NOT_FOUND not in session.enabled:
+        return links, []
+    rule = all_rules()[HANDLER_NOT_FOUND]
+    return links, [
+        Finding(m.link.template_path, m.link.handler_span, rule.id, rule.name, rule.severity, m.message, hint=m.hint)
+        for m in missing
+    ]
+
+
+def finalize_elsewhere(session: Session, findings: Sequence[Finding]) -> List[Finding]:
+    """Finalize findings that a file's rules report in another file (LL401 in a template),
+    with that file's own ``# noqa`` comments."""
+    by_path: Dict[str, List[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_path[finding.path].append(finding)
+    kept: List[Finding] = []
+    for path, group in by_path.items():
+        try:
+            text = _text_of(Path(path).read_bytes())
+        except OSError:
+            text = ""
+        relative = session.config.relative(Path(path))
+        kept.extend(finalize(session, group, text, session.config.ignored_for(relative), relative))
+    return kept
 
 
 def run_template_rules(session: Session, template) -> List[Finding]:
@@ -143,12 +194,19 @@ def lint_terraform(
     session: Session, files: Sequence[Tuple[SourceFile, bytes]]
 ) -> Dict[str, List[Finding]]:
     """The .tf files of one folder (one module): findings per file, each file's own noqa."""
+    return load_and_lint_terraform(session, files)[0]
+
+
+def load_and_lint_terraform(
+    session: Session, files: Sequence[Tuple[SourceFile, bytes]]
+) -> Tuple[Dict[str, List[Finding]], List[LinkedFunction]]:
+    """Findings per file of one Terraform module, and the links of its functions."""
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for file, _ in files}
     if not _reads_templates(session):
-        return per_file
+        return per_file, []
     load_terraform = _load_terraform_module()
     if load_terraform is None or not files:
-        return per_file
+        return per_file, []
     by_path = {file.display_path: (file, data) for file, data in files}
     # the module is the whole folder: files not being linted (pre-commit passes only the
     # changed ones; stdin replaces one) still define roles, invoke configs, notifications...
@@ -158,8 +216,10 @@ def lint_terraform(
     for path, span, message in errors:
         raw[path].append(parse_error(path, span, message))
     siblings = {path for path, _ in module} - set(by_path)
+    links: List[LinkedFunction] = []
     if template is not None:
-        for finding in run_template_rules(session, template):
+        links, missing = link_and_check(session, template, files[0][0].path)
+        for finding in run_template_rules(session, template) + missing:
             if finding.rule_id in template.suppressed_at(finding.span.line) and finding.path == template.path:
                 continue
             raw[finding.path].append(finding)
@@ -173,7 +233,7 @@ def lint_terraform(
         elif path not in siblings:  # a path the loader named that is not a file: keep it
             per_file.setdefault(path, []).extend(finalize(session, findings, "", set(), path))
         # findings in sibling files are theirs: reported when those files are linted
-    return per_file
+    return per_file, links
 
 
 def _module_siblings(session: Session, files: Sequence[Tuple[SourceFile, bytes]]) -> List[Tuple[str, bytes]]:
@@ -201,10 +261,14 @@ def _module_siblings(session: Session, files: Sequence[Tuple[SourceFile, bytes]]
 
 
 def run_python_rules(
-    session: Session, display_path: str, relative_path: str, source: PythonSource
+    session: Session,
+    display_path: str,
+    relative_path: str,
+    source: PythonSource,
+    links: Sequence[LinkedFunction] = (),
 ) -> List[Finding]:
     facts = ModuleFacts(
-        display_path, source.text, source.module, session.config.handlers, relative_path
+        display_path, source.text, source.module, session.config.handlers, relative_path, links
     )
     collector = FactCollector(facts)
     wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
@@ -273,11 +337,11 @@ def _read(session: Session, file: SourceFile) -> Union[bytes, List[Finding]]:
         )
 
 
-def lint_file(session: Session, file: SourceFile) -> List[Finding]:
+def lint_file(session: Session, file: SourceFile, links: Sequence[LinkedFunction] = ()) -> List[Finding]:
     data = _read(session, file)
     if isinstance(data, list):
         return data
-    return lint_source(session, file, data)
+    return lint_source(session, file, data, links)
 
 
 #: A unit of work: one file, or the .tf files of one folder (a Terraform module).
@@ -301,9 +365,16 @@ def work_items(files: Iterable[SourceFile]) -> List[WorkItem]:
     return [tuple(item) for item in items]
 
 
-def lint_item(session: Session, item: WorkItem) -> Dict[str, List[Finding]]:
-    if len(item) == 1 and item[0].kind != "terraform":
-        return {item[0].display_path: lint_file(session, item[0])}
+@dataclass
+class ItemResult:
+    """What linting one work item yields: findings per file, and for templates their links."""
+
+    per_file: Dict[str, List[Finding]]
+    links: List[LinkedFunction] = field(default_factory=list)
+
+
+def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
+    """Phase 1: a template file or Terraform module, with the links of its functions."""
     per_file: Dict[str, List[Finding]] = {}
     readable = []
     for file in item:
@@ -312,9 +383,24 @@ def lint_item(session: Session, item: WorkItem) -> Dict[str, List[Finding]]:
             per_file[file.display_path] = data
         else:
             readable.append((file, data))
-    for path, findings in lint_terraform(session, readable).items():
-        per_file.setdefault(path, []).extend(findings)
-    return per_file
+    links: List[LinkedFunction] = []
+    if item[0].kind == "terraform":
+        found, links = load_and_lint_terraform(session, readable)
+        for path, findings in found.items():
+            per_file.setdefault(path, []).extend(findings)
+    elif readable:
+        file, data = readable[0]
+        per_file[file.display_path], links = load_and_lint_template(session, file, data)
+    return ItemResult(per_file, links)
+
+
+def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
+    if item[0].kind in TEMPLATE_KINDS:
+        return lint_template_item(session, item)
+    return ItemResult({item[0].display_path: lint_file(session, item[0], links)})
+
+
+TEMPLATE_KINDS = ("template", "terraform")
 
 
 # -- parallel runs -------------------------------------------------------------------------------
@@ -327,9 +413,10 @@ def _init_worker(config: Config) -> None:
     _worker_session = Session.create(config)
 
 
-def _lint_in_worker(item: WorkItem) -> Dict[str, List[Finding]]:
+def _lint_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...]]) -> ItemResult:
     assert _worker_session is not None
-    return lint_item(_worker_session, item)
+    item, links = job
+    return lint_item(_worker_session, item, links)
 
 
 def default_jobs() -> int:
@@ -342,23 +429,47 @@ def default_jobs() -> int:
 def lint_files(
     session: Session, files: Sequence[SourceFile], jobs: Optional[int] = None
 ) -> Dict[str, List[Finding]]:
-    """Findings per display path. The worker pool gets the config once per process (not once
-    per file) and work items in chunks; the result does not depend on ``jobs``."""
+    """Findings per display path, in two phases: templates first (their findings and the
+    links of their functions to Python files), then Python files with their links. The worker
+    pool gets the config once per process (not once per file) and work items in chunks; the
+    result does not depend on ``jobs``."""
     jobs = jobs or default_jobs()
     items = work_items(files)
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for file in files}
+    templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
+    python = [item for item in items if item[0].kind not in TEMPLATE_KINDS]
+    links = ProjectLinks()
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        results: Iterable[Dict[str, List[Finding]]] = (lint_item(session, item) for item in items)
-        for found in results:
-            _merge(per_file, found)
+        for item in templates:
+            result = lint_template_item(session, item)
+            links.add(result.links)
+            _merge(per_file, result.per_file)
+        for item in python:
+            _merge(per_file, lint_item(session, item, links.for_module(item[0].path)).per_file)
         return per_file
-    chunksize = max(1, min(64, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_init_worker, initargs=(session.config,)
     ) as pool:
-        for found in pool.map(_lint_in_worker, items, chunksize=chunksize):
-            _merge(per_file, found)
+        for result in pool.map(_lint_in_worker, [(item, ()) for item in templates], chunksize=_chunk(templates, jobs)):
+            links.add(result.links)
+            _merge(per_file, result.per_file)
+        jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
+        for result in pool.map(_lint_in_worker, jobs_with_links, chunksize=_chunk(python, jobs)):
+            _merge(per_file, result.per_file)
     return per_file
+
+
+def project_links(session: Session, files: Sequence[SourceFile]) -> ProjectLinks:
+    """The links of every template among ``files`` (for --fix, which lints file by file)."""
+    links = ProjectLinks()
+    for item in work_items(files):
+        if item[0].kind in TEMPLATE_KINDS:
+            links.add(lint_template_item(session, item).links)
+    return links
+
+
+def _chunk(items: Sequence[WorkItem], jobs: int) -> int:
+    return max(1, min(64, len(items) // (jobs * 8)))
 
 
 def _merge(per_file: Dict[str, List[Finding]], found: Dict[str, List[Finding]]) -> None:

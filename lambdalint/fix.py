@@ -157,10 +157,14 @@ def _still_valid(file: SourceFile, text: str, original: str, findings: Sequence[
     return None
 
 
-def fix_source(session, file: SourceFile, data: bytes, *, unsafe: bool) -> FixOutcome:
-    """Fix ``data`` (the content of ``file``) without touching the disk."""
-    from lambdalint.engine import lint_source
+def fix_source(session, file: SourceFile, data: bytes, *, unsafe: bool, links: Sequence = ()) -> FixOutcome:
+    """Fix ``data`` (the content of ``file``) without touching the disk. ``links`` are the
+    template functions whose handler is in the file (they decide which functions are handlers)."""
+    from functools import partial
 
+    from lambdalint import engine
+
+    lint_source = partial(engine.lint_source, links=links)
     outcome = FixOutcome(file, data, data)
     findings = lint_source(session, file, data)
     if not any(is_applicable(f, unsafe) for f in findings):
@@ -236,32 +240,35 @@ def unified_diff(outcome: FixOutcome) -> str:
     return "".join(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
 
 
-def _fix_in_worker(job: Tuple[SourceFile, bool]) -> FixOutcome:
+def _fix_in_worker(job: Tuple[SourceFile, bool, tuple]) -> FixOutcome:
     from lambdalint import engine
 
-    file, unsafe = job
-    return fix_file(engine._worker_session, file, unsafe=unsafe)
+    file, unsafe, links = job
+    return fix_file(engine._worker_session, file, unsafe=unsafe, links=links)
 
 
-def fix_file(session, file: SourceFile, *, unsafe: bool) -> FixOutcome:
+def fix_file(session, file: SourceFile, *, unsafe: bool, links: Sequence = ()) -> FixOutcome:
     try:
         data = file.path.read_bytes()
     except OSError:
         from lambdalint.engine import lint_file
 
         return FixOutcome(file, b"", b"", remaining=lint_file(session, file))
-    return fix_source(session, file, data, unsafe=unsafe)
+    return fix_source(session, file, data, unsafe=unsafe, links=links)
 
 
 def fix_files(session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int) -> List[FixOutcome]:
-    """Fix every file (in memory); the caller decides whether to write or show a diff."""
+    """Fix every file (in memory); the caller decides whether to write or show a diff.
+    Templates are read first, so that code files know their handlers."""
     from lambdalint import engine
 
+    links = engine.project_links(session, files)
+    jobs_list = [(f, unsafe, links.for_module(f.path)) for f in files]
     if jobs <= 1 or len(files) < engine.PARALLEL_THRESHOLD:
-        return [fix_file(session, file, unsafe=unsafe) for file in files]
+        return [fix_file(session, file, unsafe=unsafe, links=found) for file, _, found in jobs_list]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=engine._init_worker, initargs=(session.config,)
     ) as pool:
-        return list(pool.map(_fix_in_worker, [(f, unsafe) for f in files], chunksize=8))
+        return list(pool.map(_fix_in_worker, jobs_list, chunksize=8))

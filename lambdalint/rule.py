@@ -129,6 +129,20 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
             )
         )
 
+    def report_at(
+        self,
+        path: str,
+        span: Span,
+        message: str,
+        *,
+        hint: Optional[str] = None,
+        related: Sequence[Related] = (),
+    ) -> None:
+        """Report in another file (the template line behind a code problem)."""
+        self.context.findings.append(
+            Finding(path, span, self.id, self.name, self.severity, message, hint=hint, related=tuple(related))
+        )
+
     def finish(self) -> None:
         """Called after the traversal, when handler and reach facts are known."""
 

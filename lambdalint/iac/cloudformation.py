@@ -832,7 +832,13 @@ class CloudFormationBuilder:
         function.handler = get(properties, "Handler")
         function.runtime = get(properties, "Runtime")
         function.timeout = numeric(get(properties, "Timeout"))
-        for key, value in (as_map(get(properties, "Environment", "Variables")) or {}).items():
+        environment = get(properties, "Environment")
+        variables = get(environment, "Variables")
+        if (environment is not None and as_map(environment) is None) or (
+            variables is not None and as_map(variables) is None
+        ):
+            function.environment_complete = False  # e.g. !If or a !Ref to a whole map
+        for key, value in (as_map(variables) or {}).items():
             function.environment[key] = value
         name = text(get(properties, "FunctionName"))
         if name:

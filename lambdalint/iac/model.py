@@ -221,6 +221,8 @@ class Function:
     timeout: Optional[Located] = None  # None: not set anywhere (the platform default applies)
     default_timeout: int = 3  # 3 s for CloudFormation/SAM/Terraform, 6 s for Serverless
     environment: Dict[str, Located] = field(default_factory=dict)
+    #: False when the variables are not all known by name (a map from a parameter, a file...)
+    environment_complete: bool = True
     events: List[EventSource] = field(default_factory=list)
     permissions: Permissions = field(default_factory=Permissions)
     role: Optional[Located] = None  # an explicit role: Reference to a Role, an ARN, Unknown

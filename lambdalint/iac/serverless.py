@@ -406,7 +406,8 @@ class ServerlessBuilder:
         provider = get(root, "provider")
         provider_timeout = numeric(self.value(get(provider, "timeout")))
         provider_runtime = self.value(get(provider, "runtime"))
-        provider_environment = as_map(self.value(get(provider, "environment"))) or {}
+        provider_environment_node = self.value(get(provider, "environment"))
+        provider_environment = as_map(provider_environment_node) or {}
         provider_permissions, provider_role = self._provider_permissions(provider)
 
         functions_node = get(root, "functions")
@@ -423,7 +424,12 @@ class ServerlessBuilder:
             function.code_uri = Located(folder, span, self.path)
             function.timeout = numeric(get(definition, "timeout")) or provider_timeout
             function.environment = dict(provider_environment)
-            function.environment.update(as_map(get(definition, "environment")) or {})
+            own_environment = get(definition, "environment")
+            function.environment.update(as_map(own_environment) or {})
+            function.environment_complete = all(
+                node is None or as_map(node) is not None
+                for node in (provider_environment_node, own_environment)
+            )
             function.dead_letter = get(definition, "onError")
             function.on_failure = get(definition, "destinations", "onFailure")
             events = get(definition, "events")

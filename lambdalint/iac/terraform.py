@@ -1296,6 +1296,10 @@ class _Builder:
                 variables = self.m.attr(environment, "variables")
                 if variables is not None and isinstance(variables.value, dict):
                     function.environment = dict(variables.value)
+                elif variables is not None:
+                    function.environment_complete = False  # var.env, merge(...), a for expression
+            elif self.m.generated(block, "environment") is not None:
+                function.environment_complete = False  # a dynamic "environment" block
             dead_letter = block.child("dead_letter_config")
             if dead_letter is not None:
                 function.dead_letter = self.m.attr(dead_letter, "target_arn")

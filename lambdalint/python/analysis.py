@@ -11,10 +11,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
+
+if TYPE_CHECKING:
+    from lambdalint.project import LinkedFunction
 
 #: Function names that AWS's own templates and blueprints use for handlers.
 CONVENTIONAL_HANDLER_NAMES = frozenset({"lambda_handler", "handler"})
@@ -60,6 +63,8 @@ class FunctionInfo:
     global_names: Set[str] = field(default_factory=set)
     #: local ``name = factory(...)`` bindings: name -> qualified names of the factory
     call_bindings: Dict[str, Set[str]] = field(default_factory=dict)
+    #: the same bindings' call expressions (for their arguments: a boto3 client's service)
+    call_sites: Dict[str, cst.Call] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -111,8 +116,11 @@ class ModuleFacts:
         module: cst.Module,
         handler_patterns: Sequence[HandlerPattern] = (),
         relative_path: Optional[str] = None,
+        links: Sequence["LinkedFunction"] = (),
     ) -> None:
         self.path = path
+        #: the template functions whose handler is in this module (see lambdalint.project)
+        self.links: Tuple["LinkedFunction", ...] = tuple(links)
         #: the path relative to the config root, which handler patterns are matched against
         self.relative_path = relative_path or path
         self.source = source
@@ -128,8 +136,10 @@ class ModuleFacts:
         self.module_level_names: Set[str] = set()
         #: module-level ``name = factory(...)`` bindings: name -> qualified names of the factory
         self.module_call_bindings: Dict[str, Set[str]] = {}
+        self.module_call_sites: Dict[str, cst.Call] = {}
         self.handlers: List[FunctionInfo] = []
         self._reached: Set[str] = set()
+        self._reach_by_handler: Dict[str, Set[str]] = {}
         self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
         self.finished = False
 
@@ -145,7 +155,10 @@ class ModuleFacts:
     def finish(self) -> None:
         """Decide which functions are handlers and what they reach."""
         self.handlers = [f for f in self.functions.values() if self._is_handler(f)]
-        for alias_target in self.handler_aliases.values():
+        linked_names = {link.function for link in self.links}
+        for alias, alias_target in self.handler_aliases.items():
+            if self.links and alias not in linked_names:
+                continue
             target = self.functions.get(alias_target)
             if target is not None and target not in self.handlers:
                 self.handlers.append(target)
@@ -158,6 +171,9 @@ class ModuleFacts:
             return True
         if function.parent is not None:
             return False
+        if self.links:
+            # A template names this module's handlers: they decide, not naming conventions.
+            return function.is_module_level and any(link.function == function.name for link in self.links)
         if function.is_module_level and function.name in CONVENTIONAL_HANDLER_NAMES:
             return True
         if function.parameter_names[:2] == ["event", "context"]:
@@ -212,6 +228,36 @@ class ModuleFacts:
         """True when ``function`` runs on every invocation of some handler of this module."""
         assert self.finished, "reach is known only after the traversal"
         return function is not None and function.qualname in self._reached
+
+    def links_of(self, handler: FunctionInfo) -> Tuple["LinkedFunction", ...]:
+        """The template functions implemented by ``handler`` (directly or through an alias)."""
+        names = {handler.name} | {alias for alias, target in self.handler_aliases.items() if target == handler.qualname}
+        return tuple(link for link in self.links if link.function in names)
+
+    def reached_from(self, handler: FunctionInfo) -> Set[str]:
+        """Qualified names of the functions ``handler`` reaches (itself included)."""
+        found = self._reach_by_handler.get(handler.qualname)
+        if found is None:
+            found = self._reach_by_handler[handler.qualname] = self._reach_from([handler])
+        return found
+
+    def links_running(self, function: Optional[FunctionInfo]) -> Tuple["LinkedFunction", ...]:
+        """The template functions whose invocations run ``function`` (None: module scope, which
+        runs at every cold start of every function of the module)."""
+        if function is None:
+            return self.links
+        found: List["LinkedFunction"] = []
+        for handler in self.handlers:
+            if function.qualname in self.reached_from(handler):
+                found.extend(link for link in self.links_of(handler) if link not in found)
+        return tuple(found)
+
+    def call_site(self, name: str, function: Optional[FunctionInfo]) -> Optional[cst.Call]:
+        """The call that bound ``name`` (``s3 = boto3.client("s3")``) in ``function`` or at
+        module scope."""
+        if function is not None and name in function.call_sites:
+            return function.call_sites[name]
+        return self.module_call_sites.get(name)
 
     def handler_reaching(self, function: FunctionInfo) -> Optional[FunctionInfo]:
         """A handler from which ``function`` is reached (the first by name), for messages."""
@@ -331,12 +377,13 @@ class FactCollector(cst.BatchableCSTVisitor):
                 continue
             name = target.target.value
             if factory:
-                bindings = (
-                    self.current_function.call_bindings
-                    if self.current_function is not None
-                    else self.facts.module_call_bindings
-                )
-                bindings[name] = factory
+                function = self.current_function
+                if function is not None:
+                    function.call_bindings[name] = factory
+                    function.call_sites[name] = node.value
+                else:
+                    self.facts.module_call_bindings[name] = factory
+                    self.facts.module_call_sites[name] = node.value
             if self.current_function is None and not self._classes:
                 self.facts.module_level_names.add(name)
                 if class_name:

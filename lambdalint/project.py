@@ -1,0 +1,306 @@
+"""The project model: every template function linked to the Python function that implements it.
+
+Templates are read first; each function's ``Handler`` (with its ``CodeUri``, the folder of
+``serverless.yml``, or Terraform's ``archive_file`` source) names a Python file and a function
+in it. What the template knows (triggers, environment, timeout, permissions) then travels to
+the code rules as :class:`LinkedFunction` values — small, picklable summaries, so that worker
+processes receive them with the file they lint.
+
+::
+
+    template.yaml                               src/orders/app.py
+    ─────────────                               ─────────────────
+    OrdersFunction:                             import os, boto3
+      CodeUri: src/orders/      ─── links ──►   TABLE = os.environ["TABLE"]   ◄─ LL402 if the
+      Handler: app.handler                                                        template lacks it
+      Environment: {TABLE: ...} ─ environment ─►
+      Events: {Queue: SQS}      ─ triggers ────► def handler(event, context):  ◄─ LL303 knows SQS
+      Policies: [S3ReadPolicy]  ─ permissions ─►     s3.put_object(...)        ◄─ LL403 not allowed
+                                                   ◄─ LL401 when the file or function is missing
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from lambdalint.iac.model import EventSource, Function, Located, Permissions, Template, possibilities
+from lambdalint.model import Span
+
+#: environment variables that Lambda itself sets for every function
+LAMBDA_RESERVED_ENVIRONMENT = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS",
+        "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT", "AWS_LAMBDA_LOG_FORMAT",
+        "AWS_LAMBDA_LOG_LEVEL", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
+    }
+)
+
+#: AWS managed policies whose grants are simple enough to know by heart
+MANAGED_POLICY_ACTIONS: Dict[str, Tuple[str, ...]] = {
+    "AdministratorAccess": ("*",),
+    "AWSLambdaBasicExecutionRole": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+    "AWSLambdaSQSQueueExecutionRole": (
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    ),
+    "AWSXRayDaemonWriteAccess": (
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+        "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
+    ),
+    "AmazonS3FullAccess": ("s3:*", "s3-object-lambda:*"),
+    "AmazonS3ReadOnlyAccess": ("s3:Get*", "s3:List*", "s3:Describe*", "s3-object-lambda:Get*", "s3-object-lambda:List*"),
+    "AmazonDynamoDBFullAccess": ("dynamodb:*",),
+    "AmazonDynamoDBReadOnlyAccess": ("dynamodb:BatchGet*", "dynamodb:Describe*", "dynamodb:Get*", "dynamodb:List*", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect"),
+    "AmazonSQSFullAccess": ("sqs:*",),
+    "AmazonSNSFullAccess": ("sns:*",),
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str
+    name: str
+    path: str
+    span: Span
+    #: e.g. "queue `OrdersQueue`": what the event source names, for messages
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LinkedFunction:
+    """What the code side needs to know about one template function."""
+
+    template_path: str
+    logical_id: str
+    span: Span
+    handler: str
+    handler_span: Span
+    #: absolute, normalised path of the Python file the handler names
+    module_file: str
+    function: str
+    triggers: Tuple[Trigger, ...] = ()
+    #: the names of its environment variables; ``None`` when not fully known
+    environment: Optional[FrozenSet[str]] = None
+    timeout: Optional[int] = None
+    #: the IAM actions (patterns) its policies allow; ``None`` when not fully known
+    allowed_actions: Optional[Tuple[str, ...]] = None
+
+    @property
+    def location(self) -> str:
+        return f"{self.template_path}:{self.span.line}"
+
+
+@dataclass(frozen=True)
+class MissingHandler:
+    """A handler whose file (or code folder) does not exist: LL401 without any Python to read."""
+
+    link: LinkedFunction
+    message: str
+    hint: Optional[str] = None
+
+
+@dataclass
+class ProjectLinks:
+    """Every link of a run, by the Python file it names."""
+
+    by_module: Dict[str, List[LinkedFunction]] = field(default_factory=dict)
+
+    def add(self, links: Iterable[LinkedFunction]) -> None:
+        for link in links:
+            self.by_module.setdefault(link.module_file, []).append(link)
+
+    def for_module(self, path: Path) -> Tuple[LinkedFunction, ...]:
+        return tuple(self.by_module.get(normalized(path), ()))
+
+
+def normalized(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _string(item: Optional[Located]) -> Optional[str]:
+    return item.value if item is not None and isinstance(item.value, str) else None
+
+
+def _is_python(function: Function) -> Optional[bool]:
+    """True/False when the runtime is known, None when it is not."""
+    runtime = _string(function.runtime)
+    if runtime is None:
+        return None
+    return runtime.startswith("python")
+
+
+def _code_folder(template: Template, function: Function, template_file: Path) -> Optional[Path]:
+    """The folder the handler is relative to, or None when it is not on this disk (S3, image,
+    a zip file built elsewhere, an unknown value)."""
+    base = template_file.parent
+    if template.format == "serverless":
+        return base
+    code = function.code_uri
+    if code is None:
+        return base if template.format in ("sam", "cloudformation") else None
+    value = code.value
+    if not isinstance(value, str) or value.startswith("s3://") or value.endswith((".zip", ".jar")):
+        return None
+    return base / value
+
+
+def _module_candidates(folder: Path, handler: str) -> Optional[Tuple[List[Path], str]]:
+    """``app.handler`` -> ([folder/app.py, folder/app/__init__.py], "handler")."""
+    module, dot, function = handler.rpartition(".")
+    if not dot or not module or not function:
+        return None
+    directory, slash, dotted = module.rpartition("/")
+    relative = posixpath.join(directory, dotted.replace(".", "/")) if slash else module.replace(".", "/")
+    return [folder / f"{relative}.py", folder / relative / "__init__.py"], function
+
+
+def _environment(function: Function) -> Optional[FrozenSet[str]]:
+    if not function.environment_complete:
+        return None
+    return frozenset(function.environment)
+
+
+def _timeout(function: Function) -> Optional[int]:
+    value = function.effective_timeout
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _trigger(event: EventSource, template: Template) -> Trigger:
+    source = ""
+    if event.source is not None:
+        target = event.source.value
+        name = getattr(target, "target", None) or (target if isinstance(target, str) else None)
+        if name:
+            source = f"`{name}`"
+    return Trigger(event.kind, event.name, event.path or template.path, event.span, source)
+
+
+def allowed_actions(permissions: Permissions) -> Optional[Tuple[str, ...]]:
+    """Every action pattern the permissions allow, or None when any part is not known (an
+    external role, an unknown managed policy or policy template, an Unknown value, NotAction)."""
+    from lambdalint.iac.iam import aws_managed_policy_name
+    from lambdalint.iac.sam_policy_actions import SAM_POLICY_ACTIONS
+
+    if not permissions.complete:
+        return None
+    actions: List[str] = []
+    for policy in permissions.policies:
+        if not policy.complete:
+            return None
+        for statement in policy.statements:
+            if not statement.complete or statement.not_actions:
+                return None
+            if statement.effect.value != "Allow":
+                if not isinstance(statement.effect.value, str):
+                    return None
+                continue
+            for entry in statement.actions:
+                for item, _ in possibilities(entry):
+                    if not isinstance(item.value, str):
+                        return None
+                    actions.append(item.value)
+    for managed in permissions.managed_policies:
+        value = managed.value
+        name = aws_managed_policy_name(value) if isinstance(value, str) else None
+        if name is None and isinstance(value, str) and "/" not in value and ":" not in value:
+            name = value  # SAM takes bare names
+        if name not in MANAGED_POLICY_ACTIONS:
+            return None
+        actions.extend(MANAGED_POLICY_ACTIONS[name])
+    for template in permissions.policy_templates:
+        granted = SAM_POLICY_ACTIONS.get(template.name)
+        if granted is None:
+            return None
+        actions.extend(granted)
+    return tuple(dict.fromkeys(actions))
+
+
+def action_allowed(action: str, allowed: Iterable[str]) -> bool:
+    """Whether ``service:Action`` matches one of the ``allowed`` patterns (IAM matches action
+    names case-insensitively, with ``*`` and ``?`` wildcards)."""
+    import fnmatch
+
+    wanted = action.lower()
+    return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in allowed)
+
+
+def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
+    """The links of one template's Python functions, and the handlers whose file is missing."""
+    links: List[LinkedFunction] = []
+    missing: List[MissingHandler] = []
+    for function in template.functions:
+        handler = _string(function.handler)
+        if handler is None or function.inline_code is not None or _is_python(function) is False:
+            continue
+        folder = _code_folder(template, function, template_file)
+        if folder is None:
+            continue
+        candidates = _module_candidates(folder, handler)
+        if candidates is None:
+            continue
+        files, name = candidates
+        existing = next((f for f in files if f.is_file()), None)
+        link = LinkedFunction(
+            template_path=function.path or template.path,
+            logical_id=function.logical_id,
+            span=function.span,
+            handler=handler,
+            handler_span=function.handler.span,
+            module_file=normalized(existing or files[0]),
+            function=name,
+            triggers=tuple(_trigger(e, template) for e in function.events),
+            environment=_environment(function),
+            timeout=_timeout(function),
+            allowed_actions=allowed_actions(function.permissions),
+        )
+        if existing is not None:
+            links.append(link)
+            continue
+        if _is_python(function) is None and not any(folder.glob("*.py")):
+            continue  # perhaps not Python at all (the runtime is not known): say nothing
+        missing.append(_missing(link, folder, files[0], template_file))
+    return links, missing
+
+
+def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: Path) -> MissingHandler:
+    base = template_file.parent
+    shown = os.path.relpath(expected, base).replace(os.sep, "/")
+    if not folder.is_dir():
+        where = os.path.relpath(folder, base).replace(os.sep, "/")
+        return MissingHandler(
+            link,
+            f"Handler `{link.handler}` of `{link.logical_id}` is in `{where}/`, which does not exist",
+            "point CodeUri (or the handler's path) at the folder that holds the code",
+        )
+    modules = sorted(
+        str(p.relative_to(folder).with_suffix("")).replace(os.sep, "/")
+        for p in folder.rglob("*.py")
+        if not any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in p.relative_to(folder).parts)
+    )[:500]
+    module = link.handler.rpartition(".")[0].replace(".", "/")
+    close = difflib.get_close_matches(module, modules, n=1)
+    hint = f"did you mean `{close[0].replace('/', '.')}.{link.function}`?" if close else None
+    return MissingHandler(
+        link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
+    )
+
+
+def closest_name(name: str, candidates: Iterable[str]) -> Optional[str]:
+    found = difflib.get_close_matches(name, sorted(candidates), n=1)
+    return found[0] if found else None
+

@@ -1,0 +1,182 @@
+"""LL401 handler-not-found."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from lambdalint.model import Severity
+from lambdalint.project import LinkedFunction, closest_name
+from lambdalint.rule import Example, PythonRule
+
+_SAM = (
+    "Transform: AWS::Serverless-2016-10-31\n"
+    "Resources:\n"
+    "  Orders:\n"
+    "    Type: AWS::Serverless::Function\n"
+    "    Properties:\n"
+    "      CodeUri: src/\n"
+    "      Handler: {handler}\n"
+    "      Runtime: python3.12\n"
+    "      Timeout: 10\n"
+)
+
+
+class HandlerNotFound(PythonRule):
+    """A template names a handler that does not exist, or cannot be called as one.
+
+    ## What it does
+    Follows every function's `Handler` in a SAM/CloudFormation template (with its `CodeUri`),
+    a `serverless.yml` (relative to the file) or Terraform (`handler` with the `archive_file`
+    the function is built from) to the Python file and function it names, and reports at the
+    template's `Handler` line when:
+
+    - the code folder or the module file does not exist (the hint names the closest module);
+    - the module defines no such function (the hint names the closest one);
+    - the function cannot take Lambda's two positional arguments `(event, context)`, or is
+      `async def` (the Python runtime calls the handler without awaiting it).
+
+    Functions whose code is elsewhere (an S3 URI, a container image, a zip built by another
+    tool), inline code, and runtimes other than Python are not checked.
+
+    ## Why is this bad in Lambda
+    The deployment succeeds, and every invocation then fails with `Runtime.ImportModuleError`
+    or `Runtime.HandlerNotFound` — usually discovered in production, after a rename or a move
+    that the template did not follow.
+
+    ## Example
+    ```yaml
+    Handler: app.lambda_handler   # but src/app.py defines `handler`
+    ```
+
+    ## Use instead
+    ```yaml
+    Handler: app.handler
+    ```
+
+    ## Fix safety
+    No automatic fix: whether the template or the code is wrong is the author's call.
+    """
+
+    id = "LL401"
+    name = "handler-not-found"
+    severity = Severity.ERROR
+
+    INVALID = (
+        Example(
+            _SAM.format(handler="app.lambda_handler"),
+            lines=(7,),
+            path="template.yaml",
+            files={"src/app.py": "def handler(event, context):\n    return 1\n"},
+        ),
+        Example(
+            _SAM.format(handler="orders.handler"),
+            lines=(7,),
+            path="template.yaml",
+            files={"src/order.py": "def handler(event, context):\n    return 1\n"},
+        ),
+        Example(
+            _SAM.format(handler="app.handler"),
+            lines=(7,),
+            path="template.yaml",
+            files={"src/app.py": "def handler(event):\n    return 1\n"},
+        ),
+        Example(
+            _SAM.format(handler="app.handler"),
+            lines=(7,),
+            path="template.yaml",
+            files={"src/app.py": "async def handler(event, context):\n    return 1\n"},
+        ),
+        Example(
+            _SAM.format(handler="app.handler").replace("CodeUri: src/", "CodeUri: source/"),
+            lines=(7,),
+            path="template.yaml",
+            files={"src/app.py": "def handler(event, context):\n    return 1\n"},
+        ),
+        Example(
+            "service: orders\nprovider:\n  name: aws\n  runtime: python3.12\n  timeout: 10\n"
+            "functions:\n  create:\n    handler: src/handlers/orders.create\n",
+            lines=(8,),
+            path="serverless.yml",
+            files={"src/handlers/orders.py": "def create_order(event, context):\n    return 1\n"},
+        ),
+    )
+    VALID = (
+        Example(
+            _SAM.format(handler="app.handler"),
+            path="template.yaml",
+            files={"src/app.py": "def handler(event, context):\n    return 1\n"},
+        ),
+        # dotted packages, an alias of a class-based handler, a re-exported function
+        Example(
+            _SAM.format(handler="pkg.api.handler") + _SAM.format(handler="worker.main").replace(
+                "Transform: AWS::Serverless-2016-10-31\nResources:\n", ""
+            ).replace("  Orders:", "  Worker:") + _SAM.format(handler="reexport.handler").replace(
+                "Transform: AWS::Serverless-2016-10-31\nResources:\n", ""
+            ).replace("  Orders:", "  Again:"),
+            path="template.yaml",
+            files={
+                "src/pkg/__init__.py": "",
+                "src/pkg/api.py": "def handler(event, context, *rest):\n    return 1\n",
+                "src/worker.py": "class Worker:\n    def run(self, event, context):\n        return 1\n\nmain = Worker().run\n",
+                "src/reexport.py": "from pkg.api import handler\n",
+            },
+        ),
+        # code that is not on this disk, and another runtime
+        Example(
+            _SAM.format(handler="app.handler").replace("CodeUri: src/", "CodeUri: s3://bucket/app.zip")
+            + "  Node:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+            "      CodeUri: web/\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Timeout: 5\n",
+            path="template.yaml",
+        ),
+        # defaults for the extra parameters are fine
+        Example(
+            _SAM.format(handler="app.handler"),
+            path="template.yaml",
+            files={"src/app.py": "def handler(event, context=None, debug=False):\n    return 1\n"},
+        ),
+    )
+
+    def finish(self) -> None:
+        if not self.facts.links:
+            return
+        functions = {f.name: f for f in self.facts.functions.values() if f.is_module_level}
+        defined = set(functions) | self.facts.module_level_names | {
+            c for c in self.facts.classes if "." not in c
+        }
+        for link in self.facts.links:
+            problem = self._problem(link, functions, defined)
+            if problem is not None:
+                message, hint = problem
+                self.report_at(link.template_path, link.handler_span, message, hint=hint)
+
+    def _problem(self, link: LinkedFunction, functions, defined) -> Optional[tuple]:
+        where = f"Handler `{link.handler}` of `{link.logical_id}`"
+        if link.function not in defined:
+            close = closest_name(link.function, functions)
+            hint = f"did you mean `{close}`?" if close else f"define `{link.function}(event, context)` in {self.facts.path}"
+            return f"{where}: {self.facts.path} defines no `{link.function}`", hint
+        function = functions.get(link.function)
+        if function is None:
+            return None  # an alias or an import: Lambda's getattr finds it, its shape is not ours to see
+        node = function.node
+        if node.asynchronous is not None:
+            return (
+                f"{where}: `{link.function}` is `async def`; the Python runtime calls it without awaiting",
+                "make the handler a plain function that runs the coroutine: `asyncio.run(main(event, context))`",
+            )
+        if not _accepts_event_and_context(node.params):
+            return (
+                f"{where}: `{link.function}` cannot be called with Lambda's two arguments (event, context)",
+                "give the handler the signature `(event, context)`",
+            )
+        return None
+
+
+def _accepts_event_and_context(params: cst.Parameters) -> bool:
+    positional = list(params.posonly_params) + list(params.params)
+    required = [p for p in positional if p.default is None]
+    if len(required) > 2 or any(p.default is None for p in params.kwonly_params):
+        return False
+    return len(positional) >= 2 or isinstance(params.star_arg, cst.Param)
