@@ -124,6 +124,7 @@ def load_and_lint_template(
     if isinstance(loaded, TemplateLoadError):
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
         return finalize(session, findings, text, ignored, relative), []
+    loaded.texts[file.display_path] = text
     links, missing = link_and_check(session, loaded, file.path)
     findings = run_template_rules(session, loaded) + missing
     kept = [f for f in findings if f.path != loaded.path or f.rule_id not in loaded.suppressed_at(f.span.line)]
@@ -218,6 +219,7 @@ def load_and_lint_terraform(
     siblings = {path for path, _ in module} - set(by_path)
     links: List[LinkedFunction] = []
     if template is not None:
+        template.texts.update((path, _text_of(data)) for path, data in module)
         links, missing = link_and_check(session, template, files[0][0].path)
         for finding in run_template_rules(session, template) + missing:
             if finding.rule_id in template.suppressed_at(finding.span.line) and finding.path == template.path:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from typing import Optional
+
 from lambdalint.iac.function_facts import branches
-from lambdalint.rule import Example, TemplateRule
+from lambdalint.model import Edit, Fix, FixSafety, Span
+from lambdalint.rule import Example, Option, TemplateRule
 
 
 class FunctionTimeoutMissing(TemplateRule):
@@ -47,11 +51,19 @@ class FunctionTimeoutMissing(TemplateRule):
     ```
 
     ## Fix safety
-    No automatic fix: the right timeout depends on what the function does.
+    Unsafe: the right timeout depends on what the function does. The fix adds the configured
+    `default-timeout` (10 s unless set; at most 29 s for functions behind API Gateway) on the
+    line after the function's handler, in the template's own style (`Timeout:` for
+    SAM/CloudFormation YAML, `timeout:` for Serverless, `timeout =` for Terraform). JSON
+    templates and handlers written in flow style get no automatic fix.
     """
 
     id = "LL601"
     name = "function-timeout-missing"
+    fix_safety = FixSafety.UNSAFE
+    options = {
+        "default-timeout": Option(int, 10, "seconds that the unsafe fix writes as the timeout"),
+    }
 
     INVALID = (
         Example(
@@ -156,4 +168,31 @@ class FunctionTimeoutMissing(TemplateRule):
                 path=function.path,
                 hint="Set a timeout that covers the slowest legitimate invocation "
                 "(per function, or once in SAM Globals / Serverless provider.timeout).",
+                fix=self._add_timeout(function) if function.timeout is None else None,
             )
+
+    def _add_timeout(self, function) -> Optional[Fix]:
+        """Insert the timeout on the line after the handler, indented like it."""
+        text = self.template.texts.get(function.path or self.template.path)
+        handler = function.handler
+        if text is None or handler is None or (function.path or self.template.path) != self.template.path:
+            return None
+        lines = text.splitlines()
+        if not 0 < handler.span.line <= len(lines):
+            return None
+        match = _HANDLER_KEY.match(lines[handler.span.line - 1])
+        if match is None:
+            return None
+        seconds = self.option("default-timeout")
+        if any(event.kind in ("api", "http-api") for event in function.events):
+            seconds = min(seconds, 29)
+        key = {"terraform": "timeout = ", "serverless": "timeout: "}.get(self.template.format, "Timeout: ")
+        line = handler.span.end_line + 1
+        return Fix(
+            f"Set the timeout to {seconds} s",
+            FixSafety.UNSAFE,
+            (Edit(Span(line, 1, line, 1), f"{match.group(1)}{key}{seconds}\n"),),
+        )
+
+
+_HANDLER_KEY = re.compile(r"^(\s*)(?:Handler\s*:|handler\s*:|handler\s*=)")

@@ -137,3 +137,71 @@ def test_text_report_marks_fixable_findings(project, capsys):
     out = capsys.readouterr().out
     assert "app.py:6:14: LL101 [*] client-in-handler" in out
     assert out.endswith("[*] 2 fixes available with `--fix`.\n")
+
+
+SAM_WITHOUT_TIMEOUT = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler   # the entry point
+      Runtime: python3.12
+      Events:
+        Get:
+          Type: Api
+          Properties: {Path: /, Method: get}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: >-
+        worker.handler
+"""
+
+
+def fix_template(text: str, name: str, config=None) -> str:
+    from lambdalint.config import parse_config
+
+    session = Session.create(parse_config(dict(config or {}), root=Path.cwd()))
+    kind = "terraform" if name.endswith(".tf") else "template"
+    return fix_source(session, SourceFile(name, Path(name), kind), text.encode(), unsafe=True).fixed.decode()
+
+
+def test_ll601_adds_a_timeout_after_the_handler_in_sam():
+    fixed = fix_template(SAM_WITHOUT_TIMEOUT, "template.yaml", {"select": ["LL601"]})
+    assert fixed == SAM_WITHOUT_TIMEOUT.replace(
+        "      Handler: app.handler   # the entry point\n",
+        "      Handler: app.handler   # the entry point\n      Timeout: 10\n",
+    ).replace("        worker.handler\n", "        worker.handler\n      Timeout: 10\n")
+    assert fix_template(fixed, "template.yaml", {"select": ["LL601"]}) == fixed
+
+
+def test_ll601_fix_uses_the_configured_default_capped_for_apis():
+    fixed = fix_template(SAM_WITHOUT_TIMEOUT, "template.yaml",
+                         {"select": ["LL601"], "options": {"LL601": {"default-timeout": 60}}})
+    assert "      Handler: app.handler   # the entry point\n      Timeout: 29\n" in fixed
+    assert "        worker.handler\n      Timeout: 60\n" in fixed
+
+
+def test_ll601_fix_in_serverless_and_terraform_and_not_in_json():
+    serverless = "service: s\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  a:\n    handler: app.a\n"
+    assert fix_template(serverless, "serverless.yml", {"select": ["LL601"]}) == serverless + "    timeout: 10\n"
+    terraform = (
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  handler       = "app.handler"\n'
+        '  runtime       = "python3.12"\n  role          = "arn:aws:iam::123456789012:role/r"\n  filename      = "f.zip"\n}\n'
+    )
+    assert fix_template(terraform, "main.tf", {"select": ["LL601"]}) == terraform.replace(
+        '  handler       = "app.handler"\n', '  handler       = "app.handler"\n  timeout = 10\n'
+    )
+    json_template = '{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "a.b", "Runtime": "python3.12"}}}}\n'
+    assert fix_template(json_template, "template.json", {"select": ["LL601"]}) == json_template
+
+
+def test_ll601_fix_is_unsafe_only():
+    from lambdalint.config import parse_config
+
+    session = Session.create(parse_config({"select": ["LL601"]}, root=Path.cwd()))
+    outcome = fix_source(session, SourceFile("template.yaml", Path("template.yaml"), "template"),
+                         SAM_WITHOUT_TIMEOUT.encode(), unsafe=False)
+    assert not outcome.changed and len(outcome.remaining) == 2

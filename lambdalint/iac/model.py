@@ -276,6 +276,8 @@ class Template:
     resource_lines: Dict[str, Tuple[int, int]] = field(default_factory=dict)
     #: files that make up this template (Terraform modules span several)
     files: List[str] = field(default_factory=list)
+    #: display path -> text of the template's files, for fixes (set by the engine)
+    texts: Dict[str, str] = field(default_factory=dict)
 
     def suppressed_at(self, line: int) -> Set[str]:
         """Rule ids that resource Metadata suppresses at ``line`` (plus file-wide ones)."""
