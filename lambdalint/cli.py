@@ -120,12 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
         "-j", "--jobs", type=int, metavar="N",
         help="worker processes (default: one per core; 1 runs serially)",
     )
+    settings.add_argument(
+        "--no-cache", action="store_true",
+        help="neither read nor write the result cache (.lambdalint_cache/ beside the config)",
+    )
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("rule", metavar="RULE", help="a rule id (LL101) or name (client-in-handler)")
 
     listing = commands.add_parser("rules", help="list every rule")
     listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    clean = commands.add_parser("clean", help="remove the result cache (.lambdalint_cache/)")
+    clean.add_argument("--config", metavar="FILE", help="the config whose folder holds the cache")
     return parser
 
 
@@ -140,6 +147,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_check(args)
         if args.command == "rule":
             return show_rule(args.rule)
+        if args.command == "clean":
+            return clean_cache(args)
         return list_rules(args.format)
     except UsageError as error:
         print(f"lambdalint: error: {error}", file=sys.stderr)
@@ -187,6 +196,7 @@ def _load_config(args: argparse.Namespace):
             getattr(config, option).extend(selectors)
     if args.fail_on:
         config.fail_on = Severity.parse(args.fail_on)
+    config.cache_root = None if args.no_cache else config.root
     return config
 
 
@@ -304,6 +314,20 @@ def write_report(report: str, output: Optional[str]) -> None:
         Path(output).write_text(report, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror}") from None
+
+
+def clean_cache(args: argparse.Namespace) -> int:
+    from lambdalint.cache import CACHE_FOLDER, clean
+    from lambdalint.config import ConfigError, load_config
+
+    try:
+        config = load_config(Path(args.config) if args.config else None, start=Path.cwd())
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    removed = clean(config.root)
+    where = config.root / CACHE_FOLDER
+    print(f"Removed {where}." if removed else f"No cache at {where}.")
+    return EXIT_OK
 
 
 def show_rule(key: str) -> int:

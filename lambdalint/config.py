@@ -69,6 +69,25 @@ class Config:
     #: the folder paths in the config are relative to (the config file's folder, or the cwd)
     root: Path = field(default_factory=Path.cwd)
     source: Optional[Path] = None
+    #: where the result cache lives (set by the CLI; None: no cache)
+    cache_root: Optional[Path] = None
+
+    def fingerprint(self) -> str:
+        """Everything in the config that shapes findings, as canonical text (for cache keys)."""
+        import json
+
+        return json.dumps(
+            {
+                "enabled": self.enabled_rules(),
+                "options": self.options,
+                "severity": {rule: str(level) for rule, level in self.severity.items()},
+                "per_file_ignores": self.per_file_ignores,
+                "handlers": [f"{p.path_glob}:{p.function}" for p in self.handlers],
+                "root": str(self.root.absolute()),
+            },
+            sort_keys=True,
+            default=str,
+        )
 
     # -- questions the engine asks ---------------------------------------------------------------
 

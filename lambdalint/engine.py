@@ -17,11 +17,20 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from lambdalint import cache
+from lambdalint.cache import ResultCache
 from lambdalint.config import Config
 from lambdalint.discovery import SourceFile
 from lambdalint.iac.model import Template
 from lambdalint.model import Finding, Span
-from lambdalint.project import LinkedFunction, ProjectLinks, link_template
+from lambdalint.project import (
+    LinkCandidate,
+    LinkedFunction,
+    MissingHandler,
+    ProjectLinks,
+    link_candidates,
+    resolve_links,
+)
 from lambdalint.python.analysis import FactCollector, ModuleFacts
 from lambdalint.python.source import PythonSource, load_python
 from lambdalint.registry import all_rules
@@ -45,6 +54,7 @@ class Session:
     enabled: Tuple[str, ...]
     python_rules: Tuple[Type[PythonRule], ...]
     template_rules: Tuple[Type[TemplateRule], ...] = ()
+    cache: Optional[ResultCache] = None
 
     @classmethod
     def create(cls, config: Config) -> "Session":
@@ -58,7 +68,8 @@ class Session:
             rule for rule_id, rule in rules.items()
             if rule_id in enabled and issubclass(rule, TemplateRule)
         )
-        return cls(config, enabled, python_rules, template_rules)
+        cache = ResultCache(config.cache_root, config.fingerprint()) if config.cache_root else None
+        return cls(config, enabled, python_rules, template_rules, cache)
 
     def rule(self, rule_id: str) -> Type[Rule]:
         return all_rules()[rule_id]
@@ -104,13 +115,14 @@ def _text_of(data: bytes) -> str:
 
 def lint_template(session: Session, file: SourceFile, data: bytes) -> List[Finding]:
     """A YAML/JSON file: a CloudFormation/SAM or Serverless template, or nothing to say."""
-    return load_and_lint_template(session, file, data)[0]
+    findings, candidates = load_and_lint_template(session, file, data)
+    return findings + missing_handler_findings(session, resolve_links(candidates)[1])
 
 
 def load_and_lint_template(
     session: Session, file: SourceFile, data: bytes
-) -> Tuple[List[Finding], List[LinkedFunction]]:
-    """The findings of a YAML/JSON file, and the links of the template it holds."""
+) -> Tuple[List[Finding], List[LinkCandidate]]:
+    """The findings of a YAML/JSON file, and the link candidates of the template it holds."""
     from lambdalint.iac.load import TemplateLoadError, load_template_file
 
     if not _reads_templates(session):
@@ -125,13 +137,13 @@ def load_and_lint_template(
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
         return finalize(session, findings, text, ignored, relative), []
     loaded.texts[file.display_path] = text
-    links, missing = link_and_check(session, loaded, file.path)
-    findings = run_template_rules(session, loaded) + missing
+    candidates = link_candidates(loaded, file.path)
+    findings = run_template_rules(session, loaded)
     kept = [f for f in findings if f.path != loaded.path or f.rule_id not in loaded.suppressed_at(f.span.line)]
     own = [f for f in kept if f.path == file.display_path]
     # a rule reporting on another file (it should not, for a one-file template) keeps its finding
     others = [f for f in kept if f.path != file.display_path]
-    return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative), links
+    return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative), candidates
 
 
 def _reads_templates(session: Session) -> bool:
@@ -140,19 +152,18 @@ def _reads_templates(session: Session) -> bool:
     return bool(session.template_rules or session.python_rules) or PARSE_ERROR in session.enabled
 
 
-def link_and_check(
-    session: Session, template: Template, template_file: Path
-) -> Tuple[List[LinkedFunction], List[Finding]]:
-    """The template's links to Python functions, and LL401 for the handlers whose Python file
-    or code folder does not exist."""
-    links, missing = link_template(template, template_file)
+def missing_handler_findings(session: Session, missing: Sequence[MissingHandler]) -> List[Finding]:
+    """LL401 for handlers whose Python module or code folder does not exist, finalized with
+    their template's own ``# noqa`` comments and Metadata suppressions."""
     if HANDLER_NOT_FOUND not in session.enabled:
-        return links, []
+        return []
     rule = all_rules()[HANDLER_NOT_FOUND]
-    return links, [
+    findings = [
         Finding(m.link.template_path, m.link.handler_span, rule.id, rule.name, rule.severity, m.message, hint=m.hint)
         for m in missing
+        if rule.id not in m.suppressed
     ]
+    return finalize_elsewhere(session, findings)
 
 
 def finalize_elsewhere(session: Session, findings: Sequence[Finding]) -> List[Finding]:
@@ -195,13 +206,16 @@ def lint_terraform(
     session: Session, files: Sequence[Tuple[SourceFile, bytes]]
 ) -> Dict[str, List[Finding]]:
     """The .tf files of one folder (one module): findings per file, each file's own noqa."""
-    return load_and_lint_terraform(session, files)[0]
+    per_file, candidates = load_and_lint_terraform(session, files)
+    for finding in missing_handler_findings(session, resolve_links(candidates)[1]):
+        per_file.setdefault(finding.path, []).append(finding)
+    return per_file
 
 
 def load_and_lint_terraform(
     session: Session, files: Sequence[Tuple[SourceFile, bytes]]
-) -> Tuple[Dict[str, List[Finding]], List[LinkedFunction]]:
-    """Findings per file of one Terraform module, and the links of its functions."""
+) -> Tuple[Dict[str, List[Finding]], List[LinkCandidate]]:
+    """Findings per file of one Terraform module, and the link candidates of its functions."""
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for file, _ in files}
     if not _reads_templates(session):
         return per_file, []
@@ -217,11 +231,11 @@ def load_and_lint_terraform(
     for path, span, message in errors:
         raw[path].append(parse_error(path, span, message))
     siblings = {path for path, _ in module} - set(by_path)
-    links: List[LinkedFunction] = []
+    candidates: List[LinkCandidate] = []
     if template is not None:
         template.texts.update((path, _text_of(data)) for path, data in module)
-        links, missing = link_and_check(session, template, files[0][0].path)
-        for finding in run_template_rules(session, template) + missing:
+        candidates = link_candidates(template, files[0][0].path)
+        for finding in run_template_rules(session, template):
             if finding.rule_id in template.suppressed_at(finding.span.line) and finding.path == template.path:
                 continue
             raw[finding.path].append(finding)
@@ -235,7 +249,7 @@ def load_and_lint_terraform(
         elif path not in siblings:  # a path the loader named that is not a file: keep it
             per_file.setdefault(path, []).extend(finalize(session, findings, "", set(), path))
         # findings in sibling files are theirs: reported when those files are linted
-    return per_file, links
+    return per_file, candidates
 
 
 def _module_siblings(session: Session, files: Sequence[Tuple[SourceFile, bytes]]) -> List[Tuple[str, bytes]]:
@@ -369,10 +383,11 @@ def work_items(files: Iterable[SourceFile]) -> List[WorkItem]:
 
 @dataclass
 class ItemResult:
-    """What linting one work item yields: findings per file, and for templates their links."""
+    """What linting one work item yields: findings per file, and for templates the link
+    candidates of their functions."""
 
     per_file: Dict[str, List[Finding]]
-    links: List[LinkedFunction] = field(default_factory=list)
+    candidates: List[LinkCandidate] = field(default_factory=list)
 
 
 def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
@@ -385,21 +400,62 @@ def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
             per_file[file.display_path] = data
         else:
             readable.append((file, data))
-    links: List[LinkedFunction] = []
+    candidates: List[LinkCandidate] = []
     if item[0].kind == "terraform":
-        found, links = load_and_lint_terraform(session, readable)
+        found, candidates = load_and_lint_terraform(session, readable)
         for path, findings in found.items():
             per_file.setdefault(path, []).extend(findings)
     elif readable:
         file, data = readable[0]
-        per_file[file.display_path], links = load_and_lint_template(session, file, data)
-    return ItemResult(per_file, links)
+        per_file[file.display_path], candidates = load_and_lint_template(session, file, data)
+    return ItemResult(per_file, candidates)
 
 
 def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
+    """Lint one work item, through the result cache when the run has one."""
+    key = _cache_key(session, item, links) if session.cache is not None else None
+    if key is not None:
+        cached = session.cache.get(key)
+        if cached is not None:
+            try:
+                return ItemResult(
+                    {path: [cache.finding_from(f) for f in found] for path, found in cached["per_file"].items()},
+                    [cache.candidate_from(c) for c in cached["candidates"]],
+                )
+            except (KeyError, TypeError, ValueError):
+                pass  # an entry of another shape: recompute it
     if item[0].kind in TEMPLATE_KINDS:
-        return lint_template_item(session, item)
-    return ItemResult({item[0].display_path: lint_file(session, item[0], links)})
+        result = lint_template_item(session, item)
+    else:
+        result = ItemResult({item[0].display_path: lint_file(session, item[0], links)})
+    if key is not None:
+        session.cache.put(key, {
+            "per_file": {path: [cache.finding_data(f) for f in found] for path, found in result.per_file.items()},
+            "candidates": [cache.candidate_data(c) for c in result.candidates],
+        })
+    return result
+
+
+def _cache_key(session: Session, item: WorkItem, links: Sequence[LinkedFunction]) -> Optional[str]:
+    """What the item's findings depend on: its files (for Terraform, the folder's other .tf
+    files too) and, for Python, the linked template facts. None when a file cannot be read."""
+    import json
+
+    parts: List[bytes] = []
+    readable = []
+    for file in item:
+        try:
+            data = file.path.read_bytes()
+        except OSError:
+            return None
+        readable.append((file, data))
+        parts += [file.kind.encode(), file.display_path.encode(), data]
+    if item[0].kind == "terraform":
+        for path, data in _module_siblings(session, readable):
+            parts += [path.encode(), data]
+    if links:
+        parts.append(json.dumps([cache.link_data(link) for link in links], sort_keys=True).encode())
+    return session.cache.key(parts)
 
 
 TEMPLATE_KINDS = ("template", "terraform")
@@ -440,33 +496,44 @@ def lint_files(
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for file in files}
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
     python = [item for item in items if item[0].kind not in TEMPLATE_KINDS]
-    links = ProjectLinks()
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        for item in templates:
-            result = lint_template_item(session, item)
-            links.add(result.links)
-            _merge(per_file, result.per_file)
+        links = _link(session, per_file, (lint_item(session, item) for item in templates))
         for item in python:
             _merge(per_file, lint_item(session, item, links.for_module(item[0].path)).per_file)
         return per_file
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_init_worker, initargs=(session.config,)
     ) as pool:
-        for result in pool.map(_lint_in_worker, [(item, ()) for item in templates], chunksize=_chunk(templates, jobs)):
-            links.add(result.links)
-            _merge(per_file, result.per_file)
+        template_jobs = [(item, ()) for item in templates]
+        links = _link(session, per_file, pool.map(_lint_in_worker, template_jobs, chunksize=_chunk(templates, jobs)))
         jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
         for result in pool.map(_lint_in_worker, jobs_with_links, chunksize=_chunk(python, jobs)):
             _merge(per_file, result.per_file)
     return per_file
 
 
+def _link(session: Session, per_file: Dict[str, List[Finding]], results: Iterable[ItemResult]) -> ProjectLinks:
+    """Collect the templates' findings and link candidates; resolve the links (LL401 for the
+    handlers whose module is missing)."""
+    candidates: List[LinkCandidate] = []
+    for result in results:
+        _merge(per_file, result.per_file)
+        candidates.extend(result.candidates)
+    found, missing = resolve_links(candidates)
+    _merge(per_file, {f.path: [f] for f in missing_handler_findings(session, missing)})
+    links = ProjectLinks()
+    links.add(found)
+    return links
+
+
 def project_links(session: Session, files: Sequence[SourceFile]) -> ProjectLinks:
     """The links of every template among ``files`` (for --fix, which lints file by file)."""
-    links = ProjectLinks()
+    candidates: List[LinkCandidate] = []
     for item in work_items(files):
         if item[0].kind in TEMPLATE_KINDS:
-            links.add(lint_template_item(session, item).links)
+            candidates.extend(lint_template_item(session, item).candidates)
+    links = ProjectLinks()
+    links.add(resolve_links(candidates)[0])
     return links
 
 

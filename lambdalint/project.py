@@ -22,9 +22,10 @@ processes receive them with the file they lint.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
@@ -93,6 +94,8 @@ class LinkedFunction:
     timeout: Optional[int] = None
     #: the IAM actions (patterns) its policies allow; ``None`` when not fully known
     allowed_actions: Optional[Tuple[str, ...]] = None
+    #: a hash of the template's text: a cached result of the linked code depends on it
+    template_digest: str = ""
 
     @property
     def location(self) -> str:
@@ -106,6 +109,7 @@ class MissingHandler:
     link: LinkedFunction
     message: str
     hint: Optional[str] = None
+    suppressed: FrozenSet[str] = frozenset()
 
 
 @dataclass
@@ -239,13 +243,28 @@ def action_allowed(action: str, allowed: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in allowed)
 
 
-def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
-    """The links of one template's Python functions, and the handlers whose file is missing."""
-    links: List[LinkedFunction] = []
-    missing: List[MissingHandler] = []
+@dataclass(frozen=True)
+class LinkCandidate:
+    """A template function's link before the disk is asked where its module is: a pure
+    function of the template, so that it can be cached with the template's findings."""
+
+    link: LinkedFunction  # module_file is the first candidate until resolved
+    candidates: Tuple[str, ...]  # absolute paths of the files that may hold the module
+    folder: str
+    template_file: str
+    python: Optional[bool]  # the runtime is Python (True), another (False), unknown (None)
+    #: rule ids the template suppresses for this function (CloudFormation Metadata)
+    suppressed: FrozenSet[str] = frozenset()
+
+
+def link_candidates(template: Template, template_file: Path) -> List[LinkCandidate]:
+    """The functions of ``template`` whose Python code should be on this disk."""
+    found: List[LinkCandidate] = []
+    digest = hashlib.sha256("\0".join(template.texts[p] for p in sorted(template.texts)).encode("utf-8", "surrogatepass")).hexdigest()
     for function in template.functions:
         handler = _string(function.handler)
-        if handler is None or function.inline_code is not None or _is_python(function) is False:
+        python = _is_python(function)
+        if handler is None or function.inline_code is not None or python is False:
             continue
         folder = _code_folder(template, function, template_file)
         if folder is None:
@@ -254,27 +273,48 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
         if candidates is None:
             continue
         files, name = candidates
-        existing = next((f for f in files if f.is_file()), None)
         link = LinkedFunction(
             template_path=function.path or template.path,
             logical_id=function.logical_id,
             span=function.span,
             handler=handler,
             handler_span=function.handler.span,
-            module_file=normalized(existing or files[0]),
+            module_file=normalized(files[0]),
             function=name,
             triggers=tuple(_trigger(e, template) for e in function.events),
             environment=_environment(function),
             timeout=_timeout(function),
             allowed_actions=allowed_actions(function.permissions),
+            template_digest=digest,
         )
+        suppressed = frozenset(function.suppressed) | frozenset(template.suppressed_everywhere)
+        found.append(LinkCandidate(
+            link, tuple(normalized(f) for f in files), normalized(folder), str(template_file), python, suppressed
+        ))
+    return found
+
+
+def resolve_links(candidates: Iterable[LinkCandidate]) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
+    """Ask the disk which candidate file holds each module: the links, and the handlers whose
+    module (or code folder) is missing."""
+    links: List[LinkedFunction] = []
+    missing: List[MissingHandler] = []
+    for candidate in candidates:
+        existing = next((f for f in candidate.candidates if os.path.isfile(f)), None)
         if existing is not None:
-            links.append(link)
+            links.append(replace(candidate.link, module_file=existing))
             continue
-        if _is_python(function) is None and not any(folder.glob("*.py")):
+        folder = Path(candidate.folder)
+        if candidate.python is None and not any(folder.glob("*.py")):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
-        missing.append(_missing(link, folder, files[0], template_file))
+        found = _missing(candidate.link, folder, Path(candidate.candidates[0]), Path(candidate.template_file))
+        missing.append(replace(found, suppressed=candidate.suppressed))
     return links, missing
+
+
+def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
+    """The links of one template's Python functions, and the handlers whose file is missing."""
+    return resolve_links(link_candidates(template, template_file))
 
 
 def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: Path) -> MissingHandler:

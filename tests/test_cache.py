@@ -1,0 +1,112 @@
+"""The result cache: warm runs equal cold runs, and a change on either side re-checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lambdalint.cache import CACHE_FOLDER
+from lambdalint.cli import main
+
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Timeout: 10
+      Environment:
+        Variables:
+          TABLE: orders
+"""
+
+HANDLER = """\
+import os
+import boto3
+
+
+def handler(event, context):
+    s3 = boto3.client("s3")
+    return os.environ["BUCKET"], s3
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(HANDLER)
+    return tmp_path
+
+
+def findings(capsys, *extra):
+    code = main(["check", "--format", "json", *extra])
+    document = json.loads(capsys.readouterr().out)
+    return code, [(f["path"], f["line"], f["rule"], f["fingerprint"]) for f in document["findings"]]
+
+
+def entries(root: Path):
+    return sorted(p for p in (root / CACHE_FOLDER).rglob("*.json"))
+
+
+def test_warm_run_equals_cold_run(project, capsys):
+    cold = findings(capsys)
+    assert [(p, l, r) for p, l, r, _ in cold[1]] == [("src/app.py", 6, "LL101"), ("src/app.py", 7, "LL402")]
+    assert len(entries(project)) == 2  # the template and the handler
+    assert (project / CACHE_FOLDER / ".gitignore").read_text().endswith("*\n")
+    assert findings(capsys) == cold
+
+
+def test_a_template_change_rechecks_its_handlers(project, capsys):
+    findings(capsys)
+    (project / "template.yaml").write_text(TEMPLATE + "          BUCKET: uploads\n")
+    code, found = findings(capsys)
+    assert [(p, l, r) for p, l, r, _ in found] == [("src/app.py", 6, "LL101")]
+
+
+def test_a_code_change_rechecks_the_file(project, capsys):
+    findings(capsys)
+    (project / "src" / "app.py").write_text(HANDLER.replace('os.environ["BUCKET"]', 'os.environ["TABLE"]'))
+    assert [(p, l, r) for p, l, r, _ in findings(capsys)[1]] == [("src/app.py", 6, "LL101")]
+
+
+def test_a_config_change_is_a_different_cache(project, capsys):
+    findings(capsys)
+    (project / "pyproject.toml").write_text("[tool.lambdalint]\nignore = ['LL402']\n")
+    assert [(p, l, r) for p, l, r, _ in findings(capsys)[1]] == [("src/app.py", 6, "LL101")]
+
+
+def test_a_corrupt_entry_is_ignored(project, capsys):
+    cold = findings(capsys)
+    for entry in entries(project):
+        entry.write_text("{ not json")
+    assert findings(capsys) == cold
+    for entry in entries(project):
+        entry.write_text('{"per_file": {"src/app.py": [{"wrong": 1}]}, "candidates": []}')
+    assert findings(capsys) == cold
+
+
+def test_no_cache_and_clean(project, capsys):
+    findings(capsys, "--no-cache")
+    assert not (project / CACHE_FOLDER).exists()
+    findings(capsys)
+    assert main(["clean"]) == 0
+    assert capsys.readouterr().out == f"Removed {project / CACHE_FOLDER}.\n"
+    assert not (project / CACHE_FOLDER).exists()
+    assert main(["clean"]) == 0
+    assert capsys.readouterr().out.startswith("No cache at ")
+
+
+def test_parallel_runs_share_the_cache(project, capsys):
+    for index in range(30):
+        (project / "src" / f"extra_{index}.py").write_text(HANDLER.replace("def handler", f"def handler_{index}"))
+    cold = findings(capsys, "--jobs", "2")
+    warm = findings(capsys, "--jobs", "2")
+    serial = findings(capsys, "--jobs", "1", "--no-cache")
+    assert cold == warm == serial
