@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (default: one per core; 1 runs serially)",
     )
     settings.add_argument(
+        "--shard", metavar="K/N",
+        help="lint only the K-th of N deterministic parts (for a CI matrix); a template and the "
+        "handlers it names stay in one part",
+    )
+    settings.add_argument(
         "--no-cache", action="store_true",
         help="neither read nor write the result cache (.lambdalint_cache/ beside the config)",
     )
@@ -130,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("rules", help="list every rule")
     listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    merge = commands.add_parser("merge", help="combine JSON reports (from --shard runs) into one")
+    merge.add_argument("reports", nargs="+", metavar="REPORT", help="JSON reports of `check --format json`")
+    merge.add_argument("-o", "--output", metavar="FILE", help="write the merged report to FILE")
 
     clean = commands.add_parser("clean", help="remove the result cache (.lambdalint_cache/)")
     clean.add_argument("--config", metavar="FILE", help="the config whose folder holds the cache")
@@ -149,6 +158,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return show_rule(args.rule)
         if args.command == "clean":
             return clean_cache(args)
+        if args.command == "merge":
+            return merge_reports(args)
         return list_rules(args.format)
     except UsageError as error:
         print(f"lambdalint: error: {error}", file=sys.stderr)
@@ -202,12 +213,18 @@ def _load_config(args: argparse.Namespace):
 
 def run_check(args: argparse.Namespace) -> int:
     from lambdalint.discovery import DiscoveryError, SourceFile, discover, display_path, kind_of
-    from lambdalint.engine import Session, default_jobs, lint_files, lint_source, sorted_findings
+    from lambdalint.engine import Session, Shard, default_jobs, lint_files, lint_source, sorted_findings
     from lambdalint.fix import fix_files, fix_source, unified_diff, write_atomically
     from lambdalint.report import RunResult, renderer
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    shard = None
+    if args.shard:
+        try:
+            shard = Shard.parse(args.shard)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
     config = _load_config(args)
     session = Session.create(config)
@@ -265,7 +282,10 @@ def run_check(args: argparse.Namespace) -> int:
                 write_atomically(outcome.file.path, outcome.fixed)
             fixed_count = sum(len(o.applied) for o in changed)
         else:
-            findings = sorted_findings(lint_files(session, files, args.jobs))
+            per_file = lint_files(session, files, args.jobs, shard)
+            findings = sorted_findings(per_file)
+            if shard is not None:
+                files_checked = len(per_file)
         if args.format == "text" and not args.statistics:
             for path in sorted({f.path for f in findings}):
                 try:
@@ -280,6 +300,8 @@ def run_check(args: argparse.Namespace) -> int:
             args.color == "auto" and to_terminal and not os.environ.get("NO_COLOR")
         )
         report = render(result, color=color, statistics=args.statistics, fixed=fixed_count)
+    elif args.format == "sarif" and shard is not None:
+        report = render(result, automation_id=f"lambdalint/shard-{shard.index}-of-{shard.count}")
     else:
         report = render(result)
     if args.diff:
@@ -314,6 +336,44 @@ def write_report(report: str, output: Optional[str]) -> None:
         Path(output).write_text(report, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror}") from None
+
+
+def merge_reports(args: argparse.Namespace) -> int:
+    """Concatenate the findings of JSON reports, sorted as one run would sort them."""
+    import json
+
+    from lambdalint.report.json_report import SCHEMA_VERSION
+
+    findings = []
+    files_checked = 0
+    seen = set()
+    for name in args.reports:
+        try:
+            document = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{name}: not a readable JSON report ({error})") from None
+        if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION:
+            raise UsageError(f"{name}: not a lambdalint JSON report of schema {SCHEMA_VERSION}")
+        files_checked += document["summary"]["files_checked"]
+        for finding in document["findings"]:
+            identity = (finding["path"], finding["line"], finding["column"], finding["rule"], finding["fingerprint"])
+            if identity not in seen:
+                seen.add(identity)
+                findings.append(finding)
+    findings.sort(key=lambda f: (f["path"], f["line"], f["column"], f["rule"], f["message"]))
+    levels = ("error", "warning", "info")
+    merged = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "lambdalint", "version": __version__},
+        "summary": {
+            "files_checked": files_checked,
+            "findings": len(findings),
+            "by_severity": {level: sum(1 for f in findings if f["severity"] == level) for level in levels},
+        },
+        "findings": findings,
+    }
+    write_report(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", args.output)
+    return EXIT_OK
 
 
 def clean_cache(args: argparse.Namespace) -> int:

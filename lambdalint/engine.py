@@ -484,31 +484,84 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class Shard:
+    """``--shard K/N``: this run reports the K-th of N deterministic parts of the files."""
+
+    index: int  # 1-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        index, slash, count = text.partition("/")
+        if not slash or not index.isdigit() or not count.isdigit() or not 1 <= int(index) <= int(count):
+            raise ValueError(f"--shard takes K/N with 1 <= K <= N, got {text!r}")
+        return cls(int(index), int(count))
+
+    def owns(self, group: str) -> bool:
+        digest = hashlib.sha256(group.encode("utf-8", "surrogatepass")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+
+def _group_of_template(item: WorkItem) -> str:
+    return item[0].display_path if item[0].kind != "terraform" else posixpath.dirname(item[0].display_path)
+
+
+def _group_of_python(item: WorkItem, links: Sequence[LinkedFunction], groups: Dict[str, str]) -> str:
+    """A linked file goes with its (first) template, so cross-file findings stay together;
+    any other file with its folder."""
+    for link in sorted(links, key=lambda l: l.template_path):
+        if link.template_path in groups:
+            return groups[link.template_path]
+    return posixpath.dirname(item[0].display_path)
+
+
 def lint_files(
-    session: Session, files: Sequence[SourceFile], jobs: Optional[int] = None
+    session: Session,
+    files: Sequence[SourceFile],
+    jobs: Optional[int] = None,
+    shard: Optional[Shard] = None,
 ) -> Dict[str, List[Finding]]:
     """Findings per display path, in two phases: templates first (their findings and the
     links of their functions to Python files), then Python files with their links. The worker
     pool gets the config once per process (not once per file) and work items in chunks; the
-    result does not depend on ``jobs``."""
+    result does not depend on ``jobs``.
+
+    With a ``shard``, every template is still read (the links need them all) but only the
+    shard's own files are reported: a template's group, and Python files in the group of the
+    template that links them, so that no cross-file finding falls between two shards."""
     jobs = jobs or default_jobs()
     items = work_items(files)
-    per_file: Dict[str, List[Finding]] = {file.display_path: [] for file in files}
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
     python = [item for item in items if item[0].kind not in TEMPLATE_KINDS]
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        links = _link(session, per_file, (lint_item(session, item) for item in templates))
-        for item in python:
-            _merge(per_file, lint_item(session, item, links.for_module(item[0].path)).per_file)
-        return per_file
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(session.config,)
-    ) as pool:
-        template_jobs = [(item, ()) for item in templates]
-        links = _link(session, per_file, pool.map(_lint_in_worker, template_jobs, chunksize=_chunk(templates, jobs)))
+    per_file: Dict[str, List[Finding]] = {file.display_path: [] for item in templates for file in item}
+    parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) if parallel else None
+    try:
+        if pool is None:
+            results: Iterable[ItemResult] = (lint_item(session, item) for item in templates)
+        else:
+            results = pool.map(_lint_in_worker, [(item, ()) for item in templates], chunksize=_chunk(templates, jobs))
+        links = _link(session, per_file, results)
         jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
-        for result in pool.map(_lint_in_worker, jobs_with_links, chunksize=_chunk(python, jobs)):
+        if shard is not None:
+            groups = {file.display_path: _group_of_template(item) for item in templates for file in item}
+            owned_templates = {path for path, group in groups.items() if shard.owns(group)}
+            per_file = {path: found for path, found in per_file.items() if path in owned_templates}
+            jobs_with_links = [
+                (item, found) for item, found in jobs_with_links if shard.owns(_group_of_python(item, found, groups))
+            ]
+        for item, _ in jobs_with_links:
+            per_file.setdefault(item[0].display_path, [])
+        if pool is None:
+            python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in jobs_with_links)
+        else:
+            python_results = pool.map(_lint_in_worker, jobs_with_links, chunksize=_chunk(python, jobs))
+        for result in python_results:
             _merge(per_file, result.per_file)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return per_file
 
 
