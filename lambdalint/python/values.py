@@ -107,7 +107,8 @@ def is_docstring_or_bare(node: cst.CSTNode, get_metadata: GetMetadata) -> bool:
 
 def single_assignment(name: cst.Name, get_metadata: GetMetadata) -> Optional[cst.BaseExpression]:
     """The value expression of the only binding ``name`` (a use) can refer to, when that
-    binding is a plain ``name = value``, ``name: T = value`` or ``(name := value)``; ``None``
+    binding is a plain ``name = value``, ``name: T = value``, ``(name := value)`` or
+    ``with value as name`` (context managers that return themselves); ``None``
     when the name is rebound, imported, a parameter, a loop variable, or unknown."""
     scope = get_metadata(ScopeProvider, name, None)
     if scope is None or name.value not in scope.accesses:
@@ -132,6 +133,11 @@ def _bound_value(target: cst.Name, get_metadata: GetMetadata) -> Optional[cst.Ba
         return parent.value
     if isinstance(parent, cst.AnnAssign) and parent.target is target:
         return parent.value
+    if isinstance(parent, cst.AsName) and parent.name is target:
+        holder = get_metadata(ParentNodeProvider, parent, None)
+        if isinstance(holder, cst.WithItem):
+            return holder.item  # ``with factory() as name``: the factory's result
+        return None
     if isinstance(parent, cst.AssignTarget) and parent.target is target:
         statement = get_metadata(ParentNodeProvider, parent, None)
         if isinstance(statement, cst.Assign):
