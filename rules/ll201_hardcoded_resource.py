@@ -431,14 +431,14 @@ class HardcodedResource(PythonRule):
         names = self._call_names(call)
         if any(name == f"{factory}.{method}" for name in names for factory in BOTO3_FACTORIES):
             return True
-        if names:
-            return False  # resolved to something else (sqlalchemy.Table, a class of the module)
+        if values.imported_names(call.func, self.get_metadata) or (
+            names & {f"{cls}.{method}" for cls in self.facts.classes}
+        ):
+            return False  # something else: sqlalchemy.Table, a class of this module, an import
         receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
         identifier = values.identifier_of(receiver) if receiver is not None else None
         if not identifier:
             return False
-        if isinstance(receiver, cst.Name) and self._names_of(receiver) - {identifier}:
-            return False  # imported from somewhere we do not know
         lowered = identifier.lower()
         return any(hint in lowered for hint in hints)
 
@@ -470,6 +470,10 @@ class HardcodedResource(PythonRule):
         leaves = list(values.literal_leaves(resolved.value))
         if any(values.is_external_read(leaf, self._names_of) for leaf in leaves):
             return  # configuration with a fallback
+        if isinstance(resolved.value, cst.IfExp) and values.mentions_config(
+            resolved.value.test, self._names_of, self.get_metadata
+        ):
+            return  # ``"http://localhost:8000" if IS_LOCAL else None``: chosen by configuration
         for leaf in leaves:
             literal = values.string_value(leaf)
             if literal is None or literal.text is None or not literal.text.strip():

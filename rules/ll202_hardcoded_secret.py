@@ -107,7 +107,7 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
     name_squashed = re.sub(r"[^a-z0-9]", "", identifier.lower())
     if squashed == name_squashed or squashed.endswith(kind.replace(" ", "").lower()):
         return False  # a header or field name such as "X-Api-Key"
-    if kind == "secret" and _SLUG.match(value):
+    if kind == "secret" and _SLUG.match(value) and not any(ch.isdigit() for ch in value):
         return False  # ``secret = "orders-db-credentials"``: a secret's name
     return True
 

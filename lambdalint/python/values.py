@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import Assignment, ParentNodeProvider, ScopeProvider
+from libcst.metadata import (
+    Assignment,
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    ScopeProvider,
+)
 
 #: ``get_metadata(provider, node, default)`` of a libcst visitor
 GetMetadata = Callable[..., object]
@@ -267,6 +273,39 @@ def is_external_read(
     return False
 
 
+def mentions_config(
+    expression: cst.BaseExpression,
+    names_of: Callable[[cst.CSTNode], Set[str]],
+    get_metadata: GetMetadata,
+    depth: int = 3,
+) -> bool:
+    """True when ``expression`` reads configuration somewhere inside, also through names bound
+    once (``IS_LOCAL = os.environ.get("AWS_SAM_LOCAL") == "true"``; ``if IS_LOCAL``)."""
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> Optional[bool]:
+            nonlocal found
+            found = found or is_environment_read(node, names_of)
+            return not found
+
+        def visit_Call(self, node: cst.Call) -> Optional[bool]:
+            nonlocal found
+            found = found or is_external_read(node, names_of)
+            return not found
+
+        def visit_Name(self, node: cst.Name) -> Optional[bool]:
+            nonlocal found
+            if depth > 0 and not found:
+                value = single_assignment(node, get_metadata)
+                if value is not None:
+                    found = mentions_config(value, names_of, get_metadata, depth - 1)
+            return False
+
+    expression.visit(_Finder())
+    return found
+
+
 def is_config_default(node: cst.CSTNode, get_metadata: GetMetadata, names_of) -> bool:
     """True when ``node`` is the fallback of a configuration read: the default argument of
     ``os.environ.get``/``os.getenv``, or the right side of ``os.environ.get("X") or node``."""
@@ -442,6 +481,16 @@ def receiver_names(
     inner = func.value.func
     inner_names = names_of(inner) | receiver_names(inner, names_of)
     return {f"{name}.{func.attr.value}" for name in inner_names}
+
+
+def imported_names(node: cst.CSTNode, get_metadata: GetMetadata) -> Set[str]:
+    """The qualified names of ``node`` that come from an import (not from local bindings,
+    parameters or ``self`` attributes, which libcst names ``f.<locals>.x``)."""
+    return {
+        qn.name
+        for qn in get_metadata(QualifiedNameProvider, node, set())
+        if qn.source is QualifiedNameSource.IMPORT
+    }
 
 
 def join_names(names: Iterable[str]) -> str:
