@@ -309,7 +309,10 @@ class HttpCallWithoutTimeout(PythonRule):
         arg = values.keyword(call, "timeout")
         if arg is None:
             return "missing"
-        return "none" if self._is_no_timeout(arg.value) else "set"
+        if not self._is_no_timeout(arg.value):
+            return "set"
+        value = values.resolve(arg.value, self.get_metadata).value
+        return "none" if values.is_none(value) else "unlimited"
 
     def _is_no_timeout(self, expression: cst.BaseExpression) -> bool:
         value = values.resolve(expression, self.get_metadata).value
@@ -399,7 +402,7 @@ class HttpCallWithoutTimeout(PythonRule):
         if names & set(URLLIB3_FUNCTIONS):
             state = self._timeout_state(node)
             if state != "set":
-                self._add(node, "urllib3.request", "urllib3", state)
+                self._add(node, "urllib3.request", "urllib3-function", state)
             return
         if names & set(AIOHTTP_SESSIONS):
             state = self._timeout_state(node)
@@ -419,8 +422,10 @@ class HttpCallWithoutTimeout(PythonRule):
                 self._add(node, "aiohttp.request", "aiohttp", state)
             return
         httpx = next((HTTPX_CALLS[n] for n in sorted(names) if n in HTTPX_CALLS), None)
-        if httpx is not None and self._timeout_state(node) == "none":
-            self._add(node, httpx, "httpx", "none")
+        if httpx is not None:
+            state = self._timeout_state(node)
+            if state in ("none", "unlimited"):
+                self._add(node, httpx, "httpx", state)
 
     def _classify_urllib3(self, node: cst.Call, pool_method: str) -> None:
         method = pool_method.rsplit(".", 1)[-1]
@@ -437,7 +442,10 @@ class HttpCallWithoutTimeout(PythonRule):
         self._add(node, f"{pool}.{method}", "urllib3", state, creation=creation)
 
     def _add(self, node: cst.Call, label: str, kind: str, state: str, **extra) -> None:
-        detail = "with `timeout=None`" if state == "none" else "without a timeout"
+        detail = {
+            "none": "with `timeout=None`",
+            "unlimited": "with a timeout object that sets no limit",
+        }.get(state, "without a timeout")
         written = self.facts.module.code_for_node(node.func)
         # say what the code says, and what it resolved to when that differs
         if written != label and len(written) <= 40:
@@ -455,7 +463,7 @@ class HttpCallWithoutTimeout(PythonRule):
                 candidate.creation in self._adapted or candidate.receiver in self._adapted_names
             ):
                 continue
-            if candidate.kind in ("urllib", "urllib3") and self._socket_default:
+            if candidate.kind in ("urllib", "urllib3", "urllib3-function") and self._socket_default:
                 continue
             if candidate.kind == "aiohttp-session" and candidate.node in self._timed_sessions:
                 continue
@@ -480,13 +488,18 @@ class HttpCallWithoutTimeout(PythonRule):
             )
         if kind == "urllib3":
             return f"{what} is called {detail}, and its pool has none either: it can wait forever"
+        if kind == "urllib3-function":
+            return f"{what} is called {detail}: urllib3's shared pool has none, so it can wait forever"
+        if kind in ("aiohttp-session", "aiohttp") and detail.startswith("with a timeout object"):
+            return f"{what} is used {detail}: its requests can wait forever"
         if kind == "aiohttp-session":
+            # aiohttp treats a missing timeout and ``timeout=None`` alike: its 5-minute default
             return (
-                f"{what} is created without `timeout=`: its requests may wait up to aiohttp's "
+                f"{what} is created without a timeout: its requests may wait up to aiohttp's "
                 "default of 5 minutes, longer than most functions should run"
             )
         if kind == "aiohttp":
-            return f"{what} is called without `timeout=`: it may wait up to aiohttp's default of 5 minutes"
+            return f"{what} is called without a timeout: it may wait up to aiohttp's default of 5 minutes"
         return f"{what} is used {detail}: its requests can wait forever"
 
     @staticmethod
@@ -502,6 +515,8 @@ class HttpCallWithoutTimeout(PythonRule):
                 f"pass `timeout=urllib3.Timeout(connect=3, read={seconds})` to the pool or to "
                 "the call"
             )
+        if kind == "urllib3-function":
+            return f"pass `timeout=urllib3.Timeout(connect=3, read={seconds})`"
         if kind in ("aiohttp-session", "aiohttp"):
             return f"pass `timeout=aiohttp.ClientTimeout(total={seconds})`"
         if kind == "httpx":

@@ -200,9 +200,10 @@ class SdkClientWithoutTimeout(PythonRule):
         names = self.facts.call_names(
             node.func, self.qualified_names(node.func), self.current_function
         ) | values.receiver_names(node.func, self.qualified_names)
-        position = next((CLIENT_FACTORIES[n] for n in sorted(names) if n in CLIENT_FACTORIES), None)
-        if position is None or values.in_main_guard(node, self.get_metadata):
+        factory = next((n for n in sorted(names) if n in CLIENT_FACTORIES), None)
+        if factory is None or values.in_main_guard(node, self.get_metadata):
             return
+        position = CLIENT_FACTORIES[factory]
         timeouts = self._timeouts(node, position)
         if timeouts is None or not timeouts.missing:
             return
@@ -211,7 +212,7 @@ class SdkClientWithoutTimeout(PythonRule):
             return
         self.report(
             node,
-            self._message(node, timeouts, worst, function_timeout),
+            self._message(node, factory, timeouts, worst, function_timeout),
             hint=self._hint(function_timeout),
         )
 
@@ -268,7 +269,9 @@ class SdkClientWithoutTimeout(PythonRule):
             attempts = int(_number(retry_count) or 0) + 1
         return max(attempts, 1)
 
-    def _message(self, call: cst.Call, timeouts: _Timeouts, worst: float, limit: int) -> str:
+    def _message(
+        self, call: cst.Call, factory: str, timeouts: _Timeouts, worst: float, limit: int
+    ) -> str:
         service = ""
         first = call.args[0].value if call.args and call.args[0].keyword is None else None
         named = values.keyword(call, "service_name")
@@ -278,8 +281,9 @@ class SdkClientWithoutTimeout(PythonRule):
         if literal is not None and literal.text:
             service = f" for `{literal.text}`"
         missing = " or ".join(f"`{name}`" for name in timeouts.missing)
+        kind = "resource" if factory.endswith(".resource") else "client"
         return (
-            f"The boto3 client{service} has no {missing}: with botocore's defaults one call can "
+            f"The boto3 {kind}{service} has no {missing}: with botocore's defaults one call can "
             f"wait up to about {worst:.0f} s ({timeouts.attempts} attempts), longer than the "
             f"function's {limit} s timeout"
         )
