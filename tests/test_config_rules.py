@@ -127,7 +127,7 @@ def test_is_test_file_custom_patterns():
 @pytest.mark.parametrize(
     "text", ["", "  ", "changeme", "CHANGEME", "<token>", "${TOKEN}", "$TOKEN", "xxx", "XXXXXXXX",
              "****", "your-api-key-here", "your_password", "AKIAIOSFODNN7EXAMPLE", "{{ token }}",
-             "dummy-secret", "secret-placeholder", "test"],
+             "dummy-secret", "secret-placeholder", "test", ":****", "ab****yz", "Bearer", "---"],
 )
 def test_placeholders(text):
     assert values.is_placeholder(text)

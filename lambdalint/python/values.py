@@ -368,7 +368,8 @@ _PLACEHOLDER_WORDS = frozenset(
         "password", "passwd", "token", "apikey", "api_key", "api-key", "redacted", "hidden",
         "masked", "foo", "bar", "foobar", "default", "required", "optional", "string",
         "your_password", "yourpassword", "my_password", "mypassword", "notasecret",
-        "not-a-secret", "not_a_secret", "unused", "empty", "xxx", "n/a", "na",
+        "not-a-secret", "not_a_secret", "unused", "empty", "xxx", "n/a", "na", "bearer",
+        "basic", "pass", "my_pass", "mypass", "username", "user",
     }
 )
 _PLACEHOLDER_PATTERNS = (
@@ -384,6 +385,8 @@ _PLACEHOLDER_PATTERNS = (
     re.compile(r"^(dummy|fake|test|mock|sample|example|placeholder|changeme)[-_]", re.IGNORECASE),
     re.compile(r"[-_](dummy|fake|test|mock|sample|example|placeholder|changeme)$", re.IGNORECASE),
     re.compile(r"EXAMPLE"),  # AWS's documented example keys: AKIAIOSFODNN7EXAMPLE
+    re.compile(r"^[^A-Za-z0-9]*$"),  # only punctuation: ":****", "---"
+    re.compile(r"\*{3,}|\u2022{3,}"),  # masked: "ab****", "•••"
 )
 
 
