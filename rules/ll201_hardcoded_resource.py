@@ -32,6 +32,9 @@ RESOURCE_PARAMETERS: Dict[str, Tuple[str, str]] = {
 }
 #: values of those parameters that are the same in every account
 UNIVERSAL_VALUES = {"EventBusName": {"default"}}
+#: SSM parameter paths that AWS publishes in every account and region (latest AMI ids,
+#: Secrets Manager references, service metadata)
+UNIVERSAL_PARAMETER_PREFIXES = ("/aws/service/", "/aws/reference/")
 
 #: client settings that pin an environment
 SDK_SETTINGS: Dict[str, Tuple[str, str]] = {
@@ -97,7 +100,7 @@ def describe_arn(text: str) -> Optional[str]:
     ``None`` when they do not (AWS-managed ARNs, prefixes, wildcards, ARNs whose region and
     account are filled in at run time)."""
     for match in _ARN_RE.finditer(text):
-        _, _, region, account, resource = match.groups()
+        _, service, region, account, resource = match.groups()
         if account == "aws":  # AWS-managed policies and AWS-owned resources
             continue
         known_region = bool(_REGION_RE.match(region))
@@ -109,7 +112,9 @@ def describe_arn(text: str) -> Optional[str]:
             reasons.append(f"account {account}")
         if reasons:
             return ", ".join(reasons)
-        if region == "" and account == "" and values.HOLE not in resource:
+        # S3 buckets are the resources whose ARNs have neither region nor account; other such
+        # ARNs are AWS's own (``arn:aws:states:::lambda:invoke`` service integrations)
+        if service == "s3" and region == "" and account == "" and values.HOLE not in resource:
             if re.search(r"[A-Za-z0-9]", resource.replace("*", "")):
                 return "a fixed resource name"
     return None
@@ -479,6 +484,8 @@ class HardcodedResource(PythonRule):
             if literal is None or literal.text is None or not literal.text.strip():
                 continue
             if literal.text in UNIVERSAL_VALUES.get(parameter, ()):
+                continue
+            if parameter == "Name" and literal.text.startswith(UNIVERSAL_PARAMETER_PREFIXES):
                 continue
             if parameter in ("ExpectedBucketOwner", "QueueOwnerAWSAccountId") and not (
                 _ACCOUNT_RE.match(literal.text)

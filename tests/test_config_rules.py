@@ -170,6 +170,8 @@ from lambdalint.rules.ll201_hardcoded_resource import describe_arn, describe_aws
         ("arn:aws:s3:::*", None),
         ("arn:aws:sqs:", None),
         ("arn:aws:sqs:*:*:orders", None),
+        ("arn:aws:states:::lambda:invoke", None),
+        ("arn:aws:states:::dynamodb:putItem", None),
     ],
 )
 def test_describe_arn(text, reason):
@@ -262,8 +264,12 @@ def test_ll201_option_type_is_checked():
         # a logger's service name and metric namespace
         "from aws_lambda_powertools import Logger, Metrics\nlogger = Logger(service='payments')\n"
         "metrics = Metrics(namespace='Payments', service='payments')\n",
-        # a parameter path from configuration
+        # a parameter path from configuration, or one that AWS publishes everywhere
         "import os, boto3\nboto3.client('ssm').get_parameter(Name=os.environ['PARAM'])\n",
+        "import boto3\nboto3.client('ssm').get_parameter(\n"
+        "    Name='/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64')\n",
+        # Step Functions service integrations are AWS's ARNs, the same everywhere
+        "STATE = {'Type': 'Task', 'Resource': 'arn:aws:states:::lambda:invoke'}\n",
         # bytes and empty strings
         "import boto3\nboto3.client('s3').put_object(Bucket='', Key='k', Body=b'arn:aws:s3:::x')\n",
     ],
