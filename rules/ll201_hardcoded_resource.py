@@ -419,9 +419,7 @@ class HardcodedResource(PythonRule):
     # -- deciding --------------------------------------------------------------------------------
 
     def _call_names(self, call: cst.Call) -> Set[str]:
-        return self.facts.call_names(
-            call.func, self.qualified_names(call.func), self.current_function
-        ) | values.receiver_names(call.func, self._names_of)
+        return values.call_names(call, self._names_of, self.get_metadata)
 
     @staticmethod
     def _positional(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:

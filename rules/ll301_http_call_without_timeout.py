@@ -281,10 +281,7 @@ class HttpCallWithoutTimeout(PythonRule):
         return self.qualified_names(node)
 
     def _call_names(self, call: cst.Call) -> Set[str]:
-        names = self.facts.call_names(
-            call.func, self.qualified_names(call.func), self.current_function
-        )
-        return names | values.receiver_names(call.func, self._names_of)
+        return values.call_names(call, self._names_of, self.get_metadata)
 
     def _receiver_creation(self, call: cst.Call) -> Optional[cst.CSTNode]:
         """The call that made the object ``call`` is a method of (``s`` in ``s.get``)."""
@@ -296,6 +293,8 @@ class HttpCallWithoutTimeout(PythonRule):
             return receiver
         if isinstance(receiver, cst.Name):
             return values.single_assignment(receiver, self.get_metadata)
+        if isinstance(receiver, cst.Attribute):
+            return values.self_attribute_value(receiver, self.get_metadata)
         return None
 
     def _timeout_state(self, call: cst.Call, positional_index: Optional[int] = None) -> str:
@@ -336,12 +335,10 @@ class HttpCallWithoutTimeout(PythonRule):
         # ``s.request = functools.partial(s.request, timeout=5)`` gives a session a default
         for target in node.targets:
             t = target.target
-            if (
-                isinstance(t, cst.Attribute)
-                and t.attr.value in HTTP_METHODS
-                and isinstance(t.value, cst.Name)
-            ):
-                self._adapted_names.add(t.value.value)
+            if isinstance(t, cst.Attribute) and t.attr.value in HTTP_METHODS:
+                name = values.identifier_of(t.value)
+                if name:
+                    self._adapted_names.add(name)
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self._call_names(node)
@@ -357,8 +354,9 @@ class HttpCallWithoutTimeout(PythonRule):
                 creation = self._receiver_creation(node)
                 if creation is not None:
                     self._adapted.add(creation)
-                if isinstance(func.value, cst.Name):
-                    self._adapted_names.add(func.value.value)
+                name = values.identifier_of(func.value)
+                if name:
+                    self._adapted_names.add(name)
             return
         if values.in_main_guard(node, self.get_metadata):
             return
@@ -386,7 +384,7 @@ class HttpCallWithoutTimeout(PythonRule):
                     "requests",
                     state,
                     creation=self._receiver_creation(node),
-                    receiver=receiver.value if isinstance(receiver, cst.Name) else None,
+                    receiver=values.identifier_of(receiver) if receiver is not None else None,
                 )
             return
         urllib = next((URLLIB_CALLS[n] for n in sorted(names) if n in URLLIB_CALLS), None)

@@ -197,9 +197,7 @@ class SdkClientWithoutTimeout(PythonRule):
         function_timeout = self.option("function-timeout")
         if not function_timeout or function_timeout <= 0:
             return
-        names = self.facts.call_names(
-            node.func, self.qualified_names(node.func), self.current_function
-        ) | values.receiver_names(node.func, self.qualified_names)
+        names = values.call_names(node, self.qualified_names, self.get_metadata)
         factory = next((n for n in sorted(names) if n in CLIENT_FACTORIES), None)
         if factory is None or values.in_main_guard(node, self.get_metadata):
             return

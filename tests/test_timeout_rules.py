@@ -74,6 +74,10 @@ def test_ll301_option_type_is_checked():
         # requests.api functions and session factories spelled differently
         ("import requests.api\nimport requests.sessions\nrequests.api.get('u')\n"
          "requests.sessions.Session().post('u')\n", [3, 4]),
+        # a session kept on self (class-based handlers), also as a class attribute
+        ("import requests\nclass C:\n    http = requests.Session()\n    def __init__(self):\n"
+         "        self.s = requests.Session()\n    def run(self, event, context):\n"
+         "        self.http.get('u')\n        return self.s.post('u')\n", [7, 8]),
         # a session bound at module level and used in a nested helper
         ("import requests\nS = requests.Session()\n\ndef handler(event, context):\n"
          "    def inner():\n        return S.get('u')\n    return inner()\n", [6]),
@@ -98,9 +102,14 @@ def test_ll301_more_shapes(tmp_path, code, lines):
         # the pool comes from elsewhere: its timeout is unknown
         "def handler(event, context, pool=None):\n    return pool.request('GET', 'u')\n",
         "from app.http import pool\n\ndef handler(event, context):\n    return pool.request('GET', 'u')\n",
-        # a session passed in, or an attribute of self
+        # a session passed in, a parameter named like a module-level session, a loop variable
+        "import requests\ns = requests.Session()\n\ndef f(s):\n    return s.get('u')\n",
+        "import requests\ndef f(sessions):\n    for s in sessions:\n        s.get('u')\n",
+        # an attribute of self bound twice, or given an adapter
+        "import requests\nclass C:\n    def __init__(self, s=None):\n        self.s = requests.Session()\n"
+        "        if s:\n            self.s = s\n    def run(self):\n        return self.s.get('u')\n",
         "import requests\nclass C:\n    def __init__(self):\n        self.s = requests.Session()\n"
-        "    def run(self):\n        return self.s.get('u')\n",
+        "        self.s.mount('https://', object())\n    def run(self):\n        return self.s.get('u')\n",
         # *args to urlopen may carry the timeout; **kwargs to requests may too
         "from urllib.request import urlopen\ndef f(*args):\n    return urlopen(*args)\n",
         "import requests\ndef f(url, *a, **kw):\n    return requests.post(url, **kw)\n",

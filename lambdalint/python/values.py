@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
@@ -474,18 +474,6 @@ def identifier_of(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def receiver_names(
-    func: cst.BaseExpression, names_of: Callable[[cst.CSTNode], Set[str]]
-) -> Set[str]:
-    """For ``factory(...).method``, the qualified names ``factory.method`` (inline receivers,
-    one or more levels: ``boto3.session.Session().client("s3").put_object``)."""
-    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
-        return set()
-    inner = func.value.func
-    inner_names = names_of(inner) | receiver_names(inner, names_of)
-    return {f"{name}.{func.attr.value}" for name in inner_names}
-
-
 def imported_names(node: cst.CSTNode, get_metadata: GetMetadata) -> Set[str]:
     """The qualified names of ``node`` that come from an import (not from local bindings,
     parameters or ``self`` attributes, which libcst names ``f.<locals>.x``)."""
@@ -494,6 +482,115 @@ def imported_names(node: cst.CSTNode, get_metadata: GetMetadata) -> Set[str]:
         for qn in get_metadata(QualifiedNameProvider, node, set())
         if qn.source is QualifiedNameSource.IMPORT
     }
+
+
+def call_names(
+    call: cst.Call,
+    names_of: Callable[[cst.CSTNode], Set[str]],
+    get_metadata: GetMetadata,
+    depth: int = 4,
+) -> Set[str]:
+    """What a call may be: libcst's qualified names for the callee, plus ``factory.method``
+    when the callee is a method of an object whose making we can see, through any chain of
+    names bound once, ``with ... as`` targets, inline calls and ``self`` attributes bound once
+    in the class: ``s = requests.Session(); s.get()`` and ``self.http.get()`` with
+    ``self.http = requests.Session()`` are ``requests.Session.get``;
+    ``boto3.Session().client("s3").put_object`` is ``boto3.Session.client.put_object``.
+
+    Unlike a name-only lookup, a parameter or loop variable that shares a module-level
+    object's name resolves to nothing."""
+    func = call.func
+    names = set(names_of(func))
+    if isinstance(func, cst.Attribute) and depth > 0:
+        for base in object_factories(func.value, names_of, get_metadata, depth - 1):
+            names.add(f"{base}.{func.attr.value}")
+    return names
+
+
+def object_factories(
+    expression: cst.BaseExpression,
+    names_of: Callable[[cst.CSTNode], Set[str]],
+    get_metadata: GetMetadata,
+    depth: int = 4,
+) -> Set[str]:
+    """The qualified names of the calls that made the object ``expression`` refers to."""
+    made: Optional[cst.BaseExpression] = None
+    if isinstance(expression, cst.Call):
+        made = expression
+    elif isinstance(expression, cst.Name):
+        made = single_assignment(expression, get_metadata)
+    elif isinstance(expression, cst.Attribute):
+        made = self_attribute_value(expression, get_metadata)
+    if isinstance(made, cst.Call):
+        return call_names(made, names_of, get_metadata, depth)
+    return set()
+
+
+_CLASS_ATTRIBUTES: Dict[int, Tuple[cst.ClassDef, Dict[str, List[cst.BaseExpression]]]] = {}
+
+
+def self_attribute_value(
+    node: cst.Attribute, get_metadata: GetMetadata
+) -> Optional[cst.BaseExpression]:
+    """For ``self.x``/``cls.x`` inside a class, the value of the only assignment to that
+    attribute in the class (``self.x = ...`` in any method, or ``x = ...`` in the class body)."""
+    if not (isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")):
+        return None
+    klass = next((a for a in ancestors(node, get_metadata) if isinstance(a, cst.ClassDef)), None)
+    if klass is None:
+        return None
+    cached = _CLASS_ATTRIBUTES.get(id(klass))
+    if cached is None or cached[0] is not klass:
+        if len(_CLASS_ATTRIBUTES) > 256:
+            _CLASS_ATTRIBUTES.clear()
+        cached = (klass, _class_attribute_assignments(klass))
+        _CLASS_ATTRIBUTES[id(klass)] = cached
+    found = cached[1].get(node.attr.value, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _class_attribute_assignments(klass: cst.ClassDef) -> Dict[str, List[cst.BaseExpression]]:
+    assignments: Dict[str, List[cst.BaseExpression]] = {}
+
+    def record(target: cst.BaseExpression, value: Optional[cst.BaseExpression], in_body: bool) -> None:
+        if in_body and isinstance(target, cst.Name):
+            key = target.value
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value in ("self", "cls")
+        ):
+            key = target.attr.value
+        else:
+            return
+        # an assignment without a value we can see still counts: it makes the attribute ambiguous
+        assignments.setdefault(key, []).append(value if value is not None else cst.Name("None"))
+
+    class _Collector(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.depth = 0  # 0: the class body; >0: inside its methods
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+            return node is klass  # nested classes have their own attributes
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.depth += 1
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.depth -= 1
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                record(target.target, node.value, self.depth == 0)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            record(node.target, node.value, self.depth == 0)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            record(node.target, None, self.depth == 0)
+
+    klass.visit(_Collector())
+    return assignments
 
 
 def join_names(names: Iterable[str]) -> str:
