@@ -16,7 +16,8 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "req
 
 REQUESTS_FUNCTIONS = {
     f"{module}.{method}": f"requests.{method}"
-    for module in ("requests", "requests.api")
+    # botocore.vendored.requests: the copy old Lambda runtimes shipped inside botocore
+    for module in ("requests", "requests.api", "botocore.vendored.requests")
     for method in HTTP_METHODS
 }
 REQUESTS_SESSIONS = ("requests.Session", "requests.session", "requests.sessions.Session",

@@ -71,6 +71,8 @@ def test_ll301_option_type_is_checked():
             + "".join(f"r.{m}('u')\n" for m in ("get", "post", "put", "patch", "delete", "head", "options")),
             [2, 3, 4, 5, 6, 7, 8],
         ),
+        # the copy of requests that old runtimes vendored in botocore
+        ("from botocore.vendored import requests\nrequests.post('u')\n", [2]),
         # requests.api functions and session factories spelled differently
         ("import requests.api\nimport requests.sessions\nrequests.api.get('u')\n"
          "requests.sessions.Session().post('u')\n", [3, 4]),
