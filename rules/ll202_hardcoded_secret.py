@@ -29,6 +29,18 @@ SECRET_PATTERNS: Tuple[Tuple[re.Pattern, str], ...] = (
     (re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{20,}"), "a Stripe live key"),
     (re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"), "a Google API key"),
 )
+#: calls whose argument is a secret whatever it is called: qualified name -> (position, keyword)
+SECRET_ARGUMENTS: Dict[str, Tuple[int, str]] = {
+    "jwt.encode": (1, "key"),
+    "jwt.decode": (1, "key"),
+    "jwt.api_jwt.encode": (1, "key"),
+    "jwt.api_jwt.decode": (1, "key"),
+    "jose.jwt.encode": (1, "key"),
+    "jose.jwt.decode": (1, "key"),
+    "hmac.new": (0, "key"),
+    "hmac.digest": (0, "key"),
+}
+
 #: ``scheme://user:password@host``
 _URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/:@]*):([^\s/@]+)@[^\s/@]")
 
@@ -140,8 +152,10 @@ class HardcodedSecret(PythonRule):
       `passphrase`, `secret`, `token`, `api_key`, `private_key`, `secret_key`,
       `aws_secret_access_key`, `aws_session_token`... (any case, camelCase too) — by
       assignment (`x = ...`, `self.x = ...`, `cfg["x"] = ...`, `(x := ...)`), keyword argument,
-      dict key, or parameter default; a constant bound once and passed on
-      (`connect(password=DEFAULT_PW)`) is reported at its definition.
+      dict key, or parameter default; the key given to `jwt.encode`/`jwt.decode` (PyJWT,
+      python-jose) and `hmac.new`; a constant bound once and passed on
+      (`connect(password=DEFAULT_PW)`, `jwt.encode(claims, SIGNING)`) is reported at its
+      definition.
 
     Not flagged: empty strings and obvious placeholders (`"changeme"`, `"<token>"`,
     `"${TOKEN}"`, `"xxx"`, `"your-api-key-here"`, AWS's `...EXAMPLE` keys), values read from
@@ -332,10 +346,16 @@ class HardcodedSecret(PythonRule):
 
     # -- literals bound to secret names -----------------------------------------------------------
 
-    def _check_named(self, identifier: Optional[str], expression: Optional[cst.BaseExpression]) -> None:
+    def _check_named(
+        self,
+        identifier: Optional[str],
+        expression: Optional[cst.BaseExpression],
+        kind: Optional[str] = None,
+        where: Optional[str] = None,
+    ) -> None:
         if self._in_tests or identifier is None or expression is None:
             return
-        kind = secret_kind(identifier)
+        kind = kind or secret_kind(identifier)
         if kind is None:
             return
         resolved = values.resolve(expression, self.get_metadata)
@@ -358,7 +378,7 @@ class HardcodedSecret(PythonRule):
             self._add(
                 _Hit(
                     leaf,
-                    f"Hardcoded {kind} in `{identifier}` ({mask(literal.text)}){via}",
+                    f"Hardcoded {kind} in {where or f'`{identifier}`'} ({mask(literal.text)}){via}",
                     strong=False,
                 )
             )
@@ -377,6 +397,20 @@ class HardcodedSecret(PythonRule):
         for arg in node.args:
             if arg.keyword is not None:
                 self._check_named(arg.keyword.value, arg.value)
+        names = self.qualified_names(node.func)
+        target = next((n for n in sorted(names) if n in SECRET_ARGUMENTS), None)
+        if target is None:
+            return
+        index, keyword_name = SECRET_ARGUMENTS[target]
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) > index and not any(a.star for a in positional[: index + 1]):
+            value: Optional[cst.BaseExpression] = positional[index].value
+        else:
+            arg = values.keyword(node, keyword_name)
+            value = arg.value if arg is not None else None
+        self._check_named(
+            keyword_name, value, kind="signing key", where=f"the `{keyword_name}` of `{target}`"
+        )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = values.string_value(node.key)

@@ -347,6 +347,11 @@ def test_ll202_test_files_keep_only_shape_recognised_credentials(tmp_path):
         ("SECRET_KEY = b'\\x8f\\x1a9z-signing-key-bytes'\n", [1]),
         # an Authorization header with a literal bearer token
         ("headers = {'token': 'Bearer 5f4dcc3b5aa765d61d8327deb882cf99'}\n", [1]),
+        # signing keys of jwt and hmac, inline or through a constant with an innocent name
+        ("import jwt, hmac, hashlib\nSIGNING = 'k3y-f0r-s1gn1ng-t0kens'\n"
+         "def h(event, context):\n    jwt.encode({'sub': 1}, SIGNING, algorithm='HS256')\n"
+         "    jwt.decode(event['t'], key='an0ther-s1gning-k3y', algorithms=['HS256'])\n"
+         "    return hmac.new(b'webh00k-s1gning-k3y', b'body', hashlib.sha256)\n", [2, 5, 6]),
         # a slack token anywhere
         ("WEBHOOK = {'url': 'https://hooks.example.com', 'auth': 'xoxb-1234567890-abcdefghijABCDEFGHIJ'}\n", [1]),
     ],
@@ -368,6 +373,9 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         "password_prompt = 'Enter password:'\napi_key = 'missing api key'\n",
         "url = 'https://user@example.com/path'\n",
         "DSN = 'postgresql://{user}:{password}@{host}/db'\n",
+        # signing keys from configuration
+        "import os, jwt\ndef h(event, context):\n"
+        "    return jwt.decode(event['t'], os.environ['JWT_KEY'], algorithms=['HS256'])\n",
     ],
 )
 def test_ll202_quiet(tmp_path, code):
