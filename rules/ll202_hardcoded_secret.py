@@ -105,6 +105,8 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
     value = text.strip()
     if len(value) < 4 or values.is_placeholder(value):
         return False
+    if "-----BEGIN" in value and "PRIVATE KEY" not in value:
+        return False  # a public key or certificate (a private one is found by its shape)
     if _AUTH_SCHEME.match(value):
         return not values.is_placeholder(value.split(None, 1)[1])
     if any(ch.isspace() for ch in value):

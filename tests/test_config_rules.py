@@ -373,6 +373,9 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         "password_prompt = 'Enter password:'\napi_key = 'missing api key'\n",
         "url = 'https://user@example.com/path'\n",
         "DSN = 'postgresql://{user}:{password}@{host}/db'\n",
+        # a public key to verify RS256 tokens is not a secret
+        "import jwt\nPUBLIC_KEY = '-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1L-----END PUBLIC KEY-----'\n"
+        "def h(event, context):\n    return jwt.decode(event['t'], PUBLIC_KEY, algorithms=['RS256'])\n",
         # signing keys from configuration
         "import os, jwt\ndef h(event, context):\n"
         "    return jwt.decode(event['t'], os.environ['JWT_KEY'], algorithms=['HS256'])\n",
