@@ -429,17 +429,21 @@ class HardcodedResource(PythonRule):
         return positional[index].value
 
     def _is_boto3_receiver(self, call: cst.Call, method: str, hints: Tuple[str, ...]) -> bool:
-        """``x.Table(...)`` where ``x`` is a boto3 resource (resolved), or, when ``x`` cannot be
-        resolved to anything, a name that says what it is (``dynamodb``, ``s3_resource``)."""
-        names = self._call_names(call)
-        if any(name == f"{factory}.{method}" for name in names for factory in BOTO3_FACTORIES):
-            return True
+        """``x.Table(...)`` where ``x`` was made by ``boto3.resource(...)`` (resolved), or, when
+        where ``x`` comes from cannot be seen (a parameter, an attribute), a name that says what
+        it is (``dynamodb``, ``s3_resource``)."""
+        if not isinstance(call.func, cst.Attribute):
+            return False
+        receiver = call.func.value
+        made_by = values.object_factories(receiver, self._names_of, self.get_metadata)
+        if made_by:
+            # resolved: a service resource, or something else (``bucket.Object(key)``)
+            return bool(made_by & set(BOTO3_FACTORIES))
         if values.imported_names(call.func, self.get_metadata) or (
-            names & {f"{cls}.{method}" for cls in self.facts.classes}
+            self._call_names(call) & {f"{cls}.{method}" for cls in self.facts.classes}
         ):
             return False  # something else: sqlalchemy.Table, a class of this module, an import
-        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
-        identifier = values.identifier_of(receiver) if receiver is not None else None
+        identifier = values.identifier_of(receiver)
         if not identifier:
             return False
         lowered = identifier.lower()

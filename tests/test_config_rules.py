@@ -245,6 +245,32 @@ def test_ll201_option_type_is_checked():
 
 
 @pytest.mark.parametrize(
+    "code,lines",
+    [
+        # a resource handed in as a parameter, named for what it is
+        ("def save(dynamodb, item):\n    return dynamodb.Table('orders').put_item(Item=item)\n", [2]),
+        # resources kept on self, also through a session
+        ("import boto3\nclass Repo:\n    def __init__(self):\n"
+         "        self.res = boto3.session.Session().resource('s3')\n"
+         "    def get(self):\n        return self.res.Bucket('media-prod').Object('k')\n", [6]),
+        # s3.Object(bucket, key), sqs.Queue(url), sns.Topic(arn)
+        ("import boto3\ns3 = boto3.resource('s3')\nsqs = boto3.resource('sqs')\nsns = boto3.resource('sns')\n"
+         "s3.Object('media-prod', 'k')\nsqs.Queue('https://sqs.eu-west-1.amazonaws.com/123456789012/q')\n"
+         "sns.Topic('arn:aws:sns:eu-west-1:123456789012:t')\n", [5, 6, 7]),
+        # download_file's bucket comes first
+        ("import boto3\nboto3.client('s3').download_file('media-prod', 'k', '/tmp/k')\n", [2]),
+        # the account in bucket-owner checks
+        ("import boto3\nboto3.client('s3').get_object(Bucket=B, Key='k', ExpectedBucketOwner='123456789012')\n", [2]),
+        # a conditional between two hardcoded names, chosen by the event
+        ("import boto3\ndef h(event, context):\n    t = 'orders-eu' if event['eu'] else 'orders-us'\n"
+         "    return boto3.resource('dynamodb').Table(t)\n", [3, 3]),
+    ],
+)
+def test_ll201_more_shapes(tmp_path, code, lines):
+    assert [f.span.line for f in lint_one(tmp_path, code, "LL201")] == lines
+
+
+@pytest.mark.parametrize(
     "code",
     [
         # the resource name from the event, from a helper, or built from the environment
@@ -261,6 +287,10 @@ def test_ll201_option_type_is_checked():
         # the Table method of something that is not boto3
         "from pynamo_helpers import tables\nt = tables.Table('users')\n",
         "class Store:\n    def Table(self, name):\n        return name\n\nStore().Table('orders')\n",
+        # the Object of a Bucket resource takes a key, not a bucket
+        "import boto3, os\ns3_bucket = boto3.resource('s3').Bucket(os.environ['B'])\n"
+        "obj = s3_bucket.Object('reports/latest.csv')\n"
+        "obj2 = boto3.resource('s3').Bucket(os.environ['B']).Object('k')\n",
         # a logger's service name and metric namespace
         "from aws_lambda_powertools import Logger, Metrics\nlogger = Logger(service='payments')\n"
         "metrics = Metrics(namespace='Payments', service='payments')\n",
