@@ -288,6 +288,7 @@ def run_python_rules(
     )
     collector = FactCollector(facts)
     wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
+    facts.wrapper = wrapper
     context = PythonContext(facts, collector, session.config.options, wrapper)
     rules = [rule_class(context) for rule_class in session.python_rules]
     visitors = [collector, *rules]

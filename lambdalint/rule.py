@@ -10,7 +10,13 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from lambdalint.model import Finding, Fix, FixSafety, Related, Severity, Span
-from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts, qualified_names
+from lambdalint.python.analysis import (
+    FactCollector,
+    FunctionInfo,
+    LazyStructureMetadata,
+    ModuleFacts,
+    qualified_names,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class Rule:
         return cls.doc().splitlines()[0] if cls.__doc__ else cls.name
 
 
-class PythonRule(Rule, cst.BatchableCSTVisitor):
+class PythonRule(LazyStructureMetadata, Rule, cst.BatchableCSTVisitor):
     """A rule over Python code. It is a libcst visitor; the engine batches every enabled rule
     into one traversal of the module and gives each the same :class:`ModuleFacts`.
 
@@ -157,15 +163,10 @@ class PythonContext:
     options: Mapping[str, Mapping[str, Any]]
     wrapper: Optional[MetadataWrapper] = None
     findings: List[Finding] = field(default_factory=list)
-    _positions: Optional[Mapping[cst.CSTNode, Any]] = None
 
     def position_of(self, node: cst.CSTNode):
-        """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
-        first call only, so a file without findings never pays for them."""
-        if self._positions is None:
-            assert self.wrapper is not None
-            self._positions = self.wrapper.resolve(PositionProvider)
-        return self._positions[node]
+        """libcst's CodeRange of ``node`` (see :meth:`ModuleFacts.position_of`)."""
+        return self.facts.position_of(node)
 
 
 class TemplateRule(Rule):

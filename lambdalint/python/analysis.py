@@ -11,10 +11,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -141,6 +141,9 @@ class ModuleFacts:
         self._reached: Set[str] = set()
         self._reach_by_handler: Dict[str, Set[str]] = {}
         self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
+        #: set by the engine: positions are resolved through it on first use only
+        self.wrapper: Optional[MetadataWrapper] = None
+        self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
         self.finished = False
 
     # -- built by the collector ------------------------------------------------------------
@@ -208,6 +211,14 @@ class ModuleFacts:
             parents = self._parents[scope] = recorder.parents
         return parents.get(node)
 
+    def position_of(self, node: cst.CSTNode) -> Any:
+        """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
+        first call only, so a file without findings never pays for them."""
+        if self._positions is None:
+            assert self.wrapper is not None, "positions need the engine's MetadataWrapper"
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions[node]
+
     def call_names(self, func: cst.BaseExpression, names: Set[str], function: Optional[FunctionInfo]) -> Set[str]:
         """What a called expression may be: libcst's qualified ``names`` for it, plus, for
         ``var.method`` where ``var = factory(...)`` in the function or at module level,
@@ -267,6 +278,36 @@ class ModuleFacts:
         return None
 
 
+_NO_DEFAULT = object()
+
+
+class LazyStructureMetadata:
+    """Answers ``get_metadata(ParentNodeProvider | PositionProvider, node)`` from
+    :class:`ModuleFacts`, computed on first use, instead of making every file pay for both
+    providers before the traversal. Mix it into visitors that have a ``facts`` attribute."""
+
+    facts: "ModuleFacts"
+
+    def get_metadata(self, key, node, default=_NO_DEFAULT):  # type: ignore[override]
+        if key is ParentNodeProvider:
+            parent = self.facts.parent_of(node, self.facts.module)
+            if parent is None:
+                if default is _NO_DEFAULT:
+                    raise KeyError(f"{type(node).__name__} has no parent")
+                return default
+            return parent
+        if key is PositionProvider:
+            try:
+                return self.facts.position_of(node)
+            except KeyError:
+                if default is _NO_DEFAULT:
+                    raise
+                return default
+        if default is _NO_DEFAULT:
+            return super().get_metadata(key, node)  # type: ignore[misc]
+        return super().get_metadata(key, node, default)  # type: ignore[misc]
+
+
 class _ParentRecorder(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
@@ -283,7 +324,7 @@ class _ParentRecorder(cst.CSTVisitor):
         self._stack.pop()
 
 
-class FactCollector(cst.BatchableCSTVisitor):
+class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
     """Records functions, classes, references and the function stack during the traversal."""
 
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
@@ -454,6 +495,30 @@ class FactCollector(cst.BatchableCSTVisitor):
             function.references.add(f"{class_name}.{method}")
         elif owner in self.facts.classes:
             function.references.add(f"{owner}.{method}")
+
+    # ``with factory() as name`` and ``(name := factory())`` bind like ``name = factory()`` ------
+    # (context managers such as ``requests.Session``, ``httpx.Client`` and
+    # ``aiohttp.ClientSession`` return themselves from ``__enter__``)
+
+    def _bind_call_result(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
+            return
+        factory = qualified_names(value.func, self.get_metadata)
+        if not factory:
+            return
+        bindings = (
+            self.current_function.call_bindings
+            if self.current_function is not None
+            else self.facts.module_call_bindings
+        )
+        bindings[target.value] = factory
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_call_result(node.asname.name, node.item)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_call_result(node.target, node.value)
 
 
 def _mentions(code: str, name: str) -> bool:

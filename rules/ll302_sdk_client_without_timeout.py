@@ -1,0 +1,296 @@
+"""LL302 sdk-client-without-timeout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import ScopeProvider
+
+from lambdalint.model import FixSafety
+from lambdalint.python import values
+from lambdalint.rule import Example, Option, PythonRule
+
+#: qualified names of the calls that make a boto3/botocore client or resource, with the
+#: 0-based position of their ``config`` parameter
+CLIENT_FACTORIES = {
+    **{
+        f"{session}.{kind}": 9
+        for session in ("boto3", "boto3.Session", "boto3.session.Session")
+        for kind in ("client", "resource")
+    },
+    "botocore.session.Session.create_client": 9,
+    "botocore.session.get_session.create_client": 9,
+}
+CONFIG_CLASSES = frozenset(
+    {"botocore.config.Config", "botocore.client.Config", "aiobotocore.config.AioConfig"}
+)
+
+#: botocore's documented defaults (botocore.config.Config and the boto3 retries guide):
+#: 60 s to connect, 60 s per socket read, and 5 attempts in the default ``legacy`` retry mode
+#: (3 in ``standard``/``adaptive``)
+DEFAULT_CONNECT_TIMEOUT = 60
+DEFAULT_READ_TIMEOUT = 60
+DEFAULT_ATTEMPTS = {"legacy": 5, "standard": 3, "adaptive": 3}
+
+
+@dataclass(frozen=True)
+class _Timeouts:
+    """What a client's Config says, as far as the code shows it. ``None`` for a setting that
+    is present but not a literal (it is assumed to be chosen with care)."""
+
+    connect_set: bool
+    read_set: bool
+    connect: Optional[float]
+    read: Optional[float]
+    attempts: int
+
+    @property
+    def worst_case(self) -> Optional[float]:
+        connect = DEFAULT_CONNECT_TIMEOUT if not self.connect_set else self.connect
+        read = DEFAULT_READ_TIMEOUT if not self.read_set else self.read
+        if connect is None or read is None:
+            return None
+        return self.attempts * (connect + read)
+
+    @property
+    def missing(self) -> Tuple[str, ...]:
+        return tuple(
+            name
+            for name, present in (("connect_timeout", self.connect_set), ("read_timeout", self.read_set))
+            if not present
+        )
+
+
+def _number(expression: cst.BaseExpression) -> Optional[float]:
+    if isinstance(expression, cst.Integer):
+        return float(expression.evaluated_value)
+    if isinstance(expression, cst.Float):
+        return float(expression.evaluated_value)
+    return None
+
+
+class SdkClientWithoutTimeout(PythonRule):
+    """A boto3 client whose default timeouts outlast the function.
+
+    ## What it does
+    Flags boto3/botocore clients and resources (`boto3.client`, `boto3.resource`,
+    `Session().client`, botocore's `create_client`) made without a
+    `config=botocore.config.Config(connect_timeout=..., read_timeout=...)` — inline or through
+    a `Config` object bound once (`CONFIG = Config(...)`) — *when the function's timeout is
+    known to be shorter than the SDK's worst case*. Until templates are linked, that timeout
+    comes from the `function-timeout` option; with the default `0` (unknown) the rule reports
+    nothing. It is off by default: enable it with `select`/`extend-select`.
+
+    The worst case is botocore's documented defaults: 60 s to connect plus 60 s per read, for
+    each of 5 attempts in the default legacy retry mode (3 in standard/adaptive mode, or the
+    literal `retries={"total_max_attempts": n}` / `{"max_attempts": n}` of the Config), so
+    about 600 s. A Config that sets only one of the two timeouts is flagged for the other when
+    the sum still exceeds the function's timeout. A Config that cannot be read statically
+    (built by a function, merged, passed with `**kwargs`) is not flagged.
+
+    ## Why is this bad in Lambda
+    When an AWS endpoint stalls (a network blip, a throttled or overloaded service), the SDK
+    keeps waiting and retrying long after Lambda has killed the invocation at its own timeout.
+    The function then fails with a bare "Task timed out" instead of a handled, retryable
+    error: no log line says which call hung, cleanup and partial-batch responses never run,
+    and you pay for the whole wait.
+
+    ## Example
+    ```python
+    import boto3
+
+    sqs = boto3.client("sqs")  # with `function-timeout = 30`
+    ```
+
+    ## Use instead
+    ```python
+    import boto3
+    from botocore.config import Config
+
+    sqs = boto3.client(
+        "sqs",
+        config=Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3}),
+    )
+    ```
+
+    ## Fix safety
+    A Config changes how long calls may take before they fail; slow but healthy calls (large
+    S3 downloads, long polls such as SQS `WaitTimeSeconds`) need a read timeout above their
+    expected duration. The fix is unsafe: choose the values per client.
+    """
+
+    id = "LL302"
+    name = "sdk-client-without-timeout"
+    fix_safety = FixSafety.UNSAFE
+    enabled_by_default = False
+    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
+    options = {
+        "function-timeout": Option(
+            int,
+            0,
+            "the Lambda function's timeout in seconds (0: unknown, the rule stays quiet); "
+            "later read from the template",
+        ),
+    }
+
+    _CONFIG = {"options": {"LL302": {"function-timeout": 30}}}
+
+    INVALID = (
+        Example(
+            "import boto3\n\nsqs = boto3.client('sqs')\n\ndef handler(event, context):\n"
+            "    return sqs.send_message(QueueUrl=event['q'], MessageBody='x')\n",
+            lines=(3,),
+            config=_CONFIG,
+        ),
+        # aliases, resources, sessions, and a Config without timeouts
+        Example(
+            "import boto3 as b\nfrom boto3 import resource as res\nfrom botocore.config import Config\n\n"
+            "ddb = res('dynamodb')\ns3 = b.Session().client('s3', config=Config(retries={'mode': 'standard'}))\n",
+            lines=(5, 6),
+            config=_CONFIG,
+        ),
+        # a module-level Config with only a connect timeout: reads may still wait 60 s
+        Example(
+            "import boto3\nimport botocore.config\n\n"
+            "CONFIG = botocore.config.Config(connect_timeout=2, retries={'total_max_attempts': 2})\n"
+            "s3 = boto3.client('s3', config=CONFIG)\n",
+            lines=(5,),
+            config=_CONFIG,
+        ),
+    )
+    VALID = (
+        # the function's timeout is unknown: nothing to compare with
+        Example("import boto3\n\nsqs = boto3.client('sqs')\n"),
+        Example(
+            "import boto3\nfrom botocore.config import Config as C\n\n"
+            "CFG = C(connect_timeout=2, read_timeout=5)\n"
+            "sqs = boto3.client('sqs', config=CFG)\n"
+            "s3 = boto3.resource('s3', config=C(connect_timeout=1, read_timeout=10))\n",
+            config=_CONFIG,
+        ),
+        # a long-running function outlives the SDK's worst case (5 x 120 s)
+        Example(
+            "import boto3\n\nsqs = boto3.client('sqs')\n",
+            config={"options": {"LL302": {"function-timeout": 900}}},
+        ),
+        # configs the rule cannot read: built elsewhere, merged, spread
+        Example(
+            "import boto3\nfrom botocore.config import Config\nfrom myapp.aws import sdk_config\n\n"
+            "BASE = Config(connect_timeout=2, read_timeout=5)\n"
+            "a = boto3.client('s3', config=sdk_config())\n"
+            "b = boto3.client('s3', config=BASE.merge(Config(retries={'mode': 'standard'})))\n"
+            "c = boto3.client('s3', **{'config': BASE})\n",
+            config=_CONFIG,
+        ),
+        # timeouts from the environment are still timeouts
+        Example(
+            "import os, boto3\nfrom botocore.config import Config\n\n"
+            "T = int(os.environ.get('SDK_TIMEOUT', '5'))\n"
+            "s3 = boto3.client('s3', config=Config(connect_timeout=T, read_timeout=T))\n",
+            config=_CONFIG,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function_timeout = self.option("function-timeout")
+        if not function_timeout or function_timeout <= 0:
+            return
+        names = values.call_names(node, self.qualified_names, self.get_metadata)
+        factory = next((n for n in sorted(names) if n in CLIENT_FACTORIES), None)
+        if factory is None or values.in_main_guard(node, self.get_metadata):
+            return
+        position = CLIENT_FACTORIES[factory]
+        timeouts = self._timeouts(node, position)
+        if timeouts is None or not timeouts.missing:
+            return
+        worst = timeouts.worst_case
+        if worst is None or worst <= function_timeout:
+            return
+        self.report(
+            node,
+            self._message(node, factory, timeouts, worst, function_timeout),
+            hint=self._hint(function_timeout),
+        )
+
+    def _timeouts(self, call: cst.Call, config_position: int) -> Optional[_Timeouts]:
+        """The client's timeouts, or ``None`` when its config cannot be read."""
+        if values.has_star_kwargs(call) or values.has_star_args(call):
+            return None
+        if values.positional_count(call) > config_position:
+            return None
+        arg = values.keyword(call, "config")
+        if arg is None:
+            return _Timeouts(False, False, None, None, DEFAULT_ATTEMPTS["legacy"])
+        config = values.resolve(arg.value, self.get_metadata).value
+        if values.is_none(config):
+            return _Timeouts(False, False, None, None, DEFAULT_ATTEMPTS["legacy"])
+        if not isinstance(config, cst.Call) or not (
+            self.qualified_names(config.func) & CONFIG_CLASSES
+        ):
+            return None
+        if any(a.keyword is None for a in config.args):  # positional or spread: unreadable
+            return None
+        settings = {a.keyword.value: a.value for a in config.args if a.keyword is not None}
+        connect = settings.get("connect_timeout")
+        read = settings.get("read_timeout")
+        return _Timeouts(
+            connect_set=connect is not None and not values.is_none(connect),
+            read_set=read is not None and not values.is_none(read),
+            connect=_number(connect) if connect is not None else None,
+            read=_number(read) if read is not None else None,
+            attempts=self._attempts(settings.get("retries")),
+        )
+
+    def _attempts(self, retries: Optional[cst.BaseExpression]) -> int:
+        attempts = DEFAULT_ATTEMPTS["legacy"]
+        if retries is None:
+            return attempts
+        retries = values.resolve(retries, self.get_metadata).value
+        if not isinstance(retries, cst.Dict):
+            return attempts
+        entries = {}
+        for element in retries.elements:
+            if isinstance(element, cst.DictElement):
+                key = values.string_value(element.key)
+                if key is not None and key.text is not None:
+                    entries[key.text] = element.value
+        mode = values.string_value(entries["mode"]) if "mode" in entries else None
+        if mode is not None and mode.text in DEFAULT_ATTEMPTS:
+            attempts = DEFAULT_ATTEMPTS[mode.text]
+        total = entries.get("total_max_attempts")
+        retry_count = entries.get("max_attempts")
+        if total is not None and _number(total) is not None:
+            attempts = int(_number(total) or 1)
+        elif retry_count is not None and _number(retry_count) is not None:
+            attempts = int(_number(retry_count) or 0) + 1
+        return max(attempts, 1)
+
+    def _message(
+        self, call: cst.Call, factory: str, timeouts: _Timeouts, worst: float, limit: int
+    ) -> str:
+        service = ""
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        named = values.keyword(call, "service_name")
+        literal = values.string_value(first if first is not None else named.value) if (
+            first is not None or named is not None
+        ) else None
+        if literal is not None and literal.text:
+            service = f" for `{literal.text}`"
+        missing = " or ".join(f"`{name}`" for name in timeouts.missing)
+        kind = "resource" if factory.endswith(".resource") else "client"
+        return (
+            f"The boto3 {kind}{service} has no {missing}: with botocore's defaults one call can "
+            f"wait up to about {worst:.0f} s ({timeouts.attempts} attempts), longer than the "
+            f"function's {limit} s timeout"
+        )
+
+    @staticmethod
+    def _hint(limit: int) -> str:
+        read = max(1, limit // 3)
+        return (
+            "pass `config=botocore.config.Config(connect_timeout=2, "
+            f"read_timeout={read}, retries={{'total_max_attempts': 2}})` so a stalled call "
+            "fails, with a useful error, before the function times out"
+        )
