@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
@@ -135,6 +135,9 @@ class ModuleFacts:
         self.handlers: List[FunctionInfo] = []
         self._reached: Set[str] = set()
         self.finished = False
+        #: handler qualname -> what a template says feeds it (an ``EventSourceInfo`` from
+        #: :mod:`lambdalint.python.event_sources`); it overrides the guess made from the code.
+        self.event_source_overrides: Dict[str, Any] = {}
 
     # -- built by the collector ------------------------------------------------------------
 
@@ -224,6 +227,9 @@ class FactCollector(cst.BatchableCSTVisitor):
         self._classes: List[str] = []
         #: per function on the stack: local ``name = SomeClass(...)`` bindings
         self._local_instances: List[Dict[str, str]] = []
+        #: analyses that ride on this traversal, by key (see :meth:`extension`)
+        self._extensions: Dict[str, cst.BatchableCSTVisitor] = {}
+        self._visitors_taken = False
 
     @property
     def current_function(self) -> Optional[FunctionInfo]:
@@ -232,6 +238,38 @@ class FactCollector(cst.BatchableCSTVisitor):
     def _qualname_of(self, node: cst.CSTNode) -> Optional[str]:
         names = qualified_names(node, self.get_metadata)
         return min(names) if names else None
+
+    # extensions: shared analyses collected in the same traversal ---------------------------------
+
+    def extension(
+        self, key: str, factory: Callable[["FactCollector"], cst.BatchableCSTVisitor]
+    ) -> Any:
+        """The collector registered under ``key``, made by ``factory(self)`` on first request.
+
+        Rules ask for the analyses they need from their ``__init__`` (before the traversal);
+        however many rules ask, each analysis is collected once per module, in this
+        traversal, after this collector's own ``visit_*`` (so :attr:`current_function` is
+        already up to date) and before its ``leave_*``. Extensions read metadata through this
+        collector, so they may depend only on its ``METADATA_DEPENDENCIES``."""
+        found = self._extensions.get(key)
+        if found is None:
+            assert not self._visitors_taken, f"extension {key!r} requested after the traversal began"
+            found = self._extensions[key] = factory(self)
+        return found
+
+    def get_visitors(self):  # type: ignore[override]
+        self._visitors_taken = True
+        visitors = dict(super().get_visitors())
+        for extension in self._extensions.values():
+            for name, method in extension.get_visitors().items():
+                own = visitors.get(name)
+                if own is None:
+                    visitors[name] = method
+                elif name.startswith("leave_"):
+                    visitors[name] = _chained(method, own)
+                else:
+                    visitors[name] = _chained(own, method)
+        return visitors
 
     # classes and functions -----------------------------------------------------------------
 
@@ -364,6 +402,14 @@ class FactCollector(cst.BatchableCSTVisitor):
             function.references.add(f"{class_name}.{method}")
         elif owner in self.facts.classes:
             function.references.add(f"{owner}.{method}")
+
+
+def _chained(first: Callable[..., Any], second: Callable[..., Any]) -> Callable[..., None]:
+    def both(*args: Any) -> None:
+        first(*args)
+        second(*args)
+
+    return both
 
 
 def enclosing_functions(node: cst.CSTNode, get_parent) -> Tuple[cst.FunctionDef, ...]:
