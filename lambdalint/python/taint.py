@@ -643,6 +643,14 @@ class FlowFacts:
                     if item_taint and self._assign(env, element.value, item.value, item_taint, "=", flow):
                         changed = True
                 return changed
+            # ``bucket, key = location(record)`` where ``location`` returns a tuple
+            if kind == "=" and isinstance(value, cst.Call):
+                per_element = self._returned_elements(value, flow.info, len(target.elements))
+                if per_element is not None:
+                    for element, element_taint in zip(target.elements, per_element):
+                        if element_taint and self._assign(env, element.value, None, element_taint, "=", flow):
+                            changed = True
+                    return changed
             # ``for i, record in enumerate(records)``: the loop tuple's elements
             element_taint = derived(taint) if kind != "for" else taint
             for element in target.elements:
@@ -660,6 +668,25 @@ class FlowFacts:
             if root is not None and root.value in flow.local_names and root.value not in flow.global_names:
                 return self._join(env, root.value, derived(taint))
         return False
+
+    def _returned_elements(self, call: cst.Call, caller: FunctionInfo, size: int) -> Optional[List[Taint]]:
+        """Per element, the taint of the tuples a module function returns (``None`` unless
+        every ``return`` of it is a tuple of ``size`` plain elements)."""
+        callee = self.callee(call, caller)
+        if callee is None:
+            return None
+        flow = self.flows.get(callee[0].qualname)
+        if flow is None or not flow.returns:
+            return None
+        out: List[Taint] = [EMPTY] * size
+        for returned in flow.returns:
+            if not isinstance(returned, (cst.Tuple, cst.List)) or len(returned.elements) != size or any(
+                isinstance(e, cst.StarredElement) for e in returned.elements
+            ):
+                return None
+            for index, element in enumerate(returned.elements):
+                out[index] = out[index] | self.taint(element.value, callee[0])
+        return out
 
     def _match(self, env: Dict[str, Taint], pattern: cst.MatchPattern, taint: Taint) -> bool:
         changed = False
