@@ -572,6 +572,14 @@ class FlowFacts:
             function = flow.info
             env = self._env.setdefault(qualname, {})
             for target, value, kind in flow.assigns:
+                if kind == "for" and _is_enumerate(value, self) and isinstance(target, cst.Tuple) and (
+                    len(target.elements) == 2
+                ):
+                    # ``for index, record in enumerate(records)``: the index is a number
+                    taint = _extend(self.taint(value.args[0].value, function), ELEMENT)  # type: ignore[union-attr]
+                    if taint and self._assign(env, target.elements[1].value, None, taint, "=", flow):
+                        changed = True
+                    continue
                 taint = self.taint(value, function)
                 if kind == "for":
                     taint = _extend(taint, ELEMENT)
@@ -1102,6 +1110,14 @@ class FlowFacts:
             order.append(function)
             pending.extend(sorted(function.references))
         return order
+
+
+def _is_enumerate(node: cst.BaseExpression, flow: "FlowFacts") -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and bool(node.args)
+        and "builtins.enumerate" in flow.qualified_names(node.func)
+    )
 
 
 def _first_param(function: FunctionInfo) -> Optional[str]:
