@@ -1,0 +1,165 @@
+"""Guessing a handler's event source from its code (lambdalint.python.event_sources)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdalint.python.event_sources import EventSourceInfo, event_source
+from tests.test_taint import analyse
+
+
+def guess(code: str, handler: str = "handler") -> EventSourceInfo:
+    flow = analyse(code)
+    return event_source(flow, flow.facts.functions[handler])
+
+
+@pytest.mark.parametrize(
+    "body,source,evidence",
+    [
+        ("for r in event['Records']:\n        r['s3']['object']['key']", "s3", 'event["Records"][*]["s3"]'),
+        ("for r in event['Records']:\n        r['body']", "sqs", 'event["Records"][*]["body"]'),
+        ("for r in event['Records']:\n        r['Sns']['Message']", "sns", 'event["Records"][*]["Sns"]'),
+        ("for r in event['Records']:\n        r['kinesis']['data']", "kinesis", 'event["Records"][*]["kinesis"]'),
+        ("for r in event['Records']:\n        r['dynamodb']['NewImage']", "dynamodb",
+         'event["Records"][*]["dynamodb"]'),
+        ("event['Records'][0]['body']", "sqs", 'event["Records"][*]["body"]'),
+        ("event['detail']['orderId']", "eventbridge", 'event["detail"]'),
+        ("event.get('detail-type')", "eventbridge", 'event["detail-type"]'),
+        ("event['httpMethod']", "api", 'event["httpMethod"]'),
+        ("event['requestContext']['http']['method']", "api", 'event["requestContext"]'),
+        ("event.get('queryStringParameters') or {}", "api", 'event["queryStringParameters"]'),
+        ("event['pathParameters']['id']", "api", 'event["pathParameters"]'),
+        # a membership test reads the key too
+        ("if 'Records' in event and 's3' in event['Records'][0]:\n        pass", "s3",
+         'event["Records"][*]["s3"]'),
+    ],
+)
+def test_reads_of_the_event_name_the_source(body, source, evidence):
+    info = guess(f"def handler(event, context):\n    {body}\n")
+    assert info.sources[0] == source
+    assert info.evidence == evidence
+    assert info.origin == "code-guess"
+    assert info.at_least_once == (source != "api")
+    assert info.synchronous_api == (source == "api")
+
+
+def test_reads_in_a_helper_count_for_the_handler_that_passes_the_record():
+    info = guess(
+        "import json\n\ndef process(record):\n    return json.loads(record['body'])\n\n"
+        "def handler(event, context):\n    for r in event['Records']:\n        process(r)\n"
+    )
+    assert info.sources == ("sqs",)
+    assert info.describe() == (
+        'this handler reads SQS records (event["Records"][*]["body"]), which are delivered at least once'
+    )
+
+
+def test_an_s3_notification_inside_an_sqs_message_is_an_sqs_source():
+    info = guess(
+        "import json\n\ndef handler(event, context):\n    for r in event['Records']:\n"
+        "        note = json.loads(r['body'])\n        b = note['Records'][0]['s3']['bucket']['name']\n"
+    )
+    assert info.sources == ("sqs",)
+
+
+def test_each_handler_has_its_own_guess_even_with_a_shared_helper():
+    flow = analyse(
+        "def read(evt):\n    return evt.get('id')\n\n"
+        "def api(event, context):\n    return read(event['pathParameters'])\n\n"
+        "def worker(event, context):\n    for r in event['Records']:\n        read(r['body'])\n"
+    )
+    assert event_source(flow, flow.facts.functions["api"]).sources == ("api",)
+    assert event_source(flow, flow.facts.functions["worker"]).sources == ("sqs",)
+
+
+def test_match_statements_are_read():
+    info = guess(
+        "def handler(event, context):\n    match event:\n"
+        "        case {'detail-type': 'Order Placed', 'detail': detail}:\n            return detail\n"
+    )
+    assert info.sources == ("eventbridge",)
+
+
+@pytest.mark.parametrize(
+    "code,source,evidence",
+    [
+        (
+            "from aws_lambda_powertools.utilities.data_classes import event_source, SQSEvent\n\n"
+            "@event_source(data_class=SQSEvent)\ndef handler(event, context):\n    return 1\n",
+            "sqs", "event_source(data_class=SQSEvent)",
+        ),
+        (
+            "from aws_lambda_powertools.utilities.data_classes import S3Event\n\n"
+            "def handler(event: S3Event, context):\n    return 1\n",
+            "s3", "an event typed S3Event",
+        ),
+        (
+            "from aws_lambda_powertools.utilities import data_classes as dc\n\n"
+            "def handler(event, context):\n    e = dc.EventBridgeEvent(event)\n    return e.detail\n",
+            "eventbridge", None,
+        ),
+        (
+            "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, "
+            "process_partial_response\nprocessor = BatchProcessor(event_type=EventType.KinesisDataStreams)\n\n"
+            "def record_handler(record):\n    pass\n\n"
+            "def handler(event, context):\n    return process_partial_response(event=event, "
+            "record_handler=record_handler, processor=processor, context=context)\n",
+            "kinesis", "Powertools batch processing of Kinesis records",
+        ),
+        (
+            "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+            "app = APIGatewayRestResolver()\n\n"
+            "def handler(event, context):\n    return app.resolve(event, context)\n",
+            "api", "a Powertools event handler resolver",
+        ),
+        (
+            "from aws_lambda_powertools.utilities.data_classes import event_source\n"
+            "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent as Stream\n\n"
+            "@event_source(data_class=Stream)\ndef handler(event, context):\n"
+            "    for record in event.records:\n        pass\n",
+            "dynamodb", "event_source(data_class=DynamoDBStreamEvent)",
+        ),
+    ],
+)
+def test_powertools_classes_name_the_source(code, source, evidence):
+    info = guess(code)
+    assert info.sources[0] == source
+    if evidence is not None:
+        assert info.evidence == evidence
+
+
+def test_powertools_sqs_records_read_as_attributes():
+    info = guess(
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent\n\n"
+        "def handler(event, context):\n    for record in SQSEvent(event).records:\n"
+        "        print(record.body)\n"
+    )
+    assert info.sources == ("sqs",)
+
+
+def test_unknown_when_nothing_tells():
+    info = guess("def handler(event, context):\n    return event['payload']\n")
+    assert info.sources == ()
+    assert not info.at_least_once and not info.synchronous_api
+
+
+def test_a_handler_that_serves_both_is_at_least_once():
+    info = guess(
+        "def handler(event, context):\n    if 'Records' in event:\n"
+        "        return [r['body'] for r in event['Records']]\n    return event['httpMethod']\n"
+    )
+    assert info.sources == ("sqs", "api")
+    assert info.at_least_once and not info.synchronous_api
+
+
+def test_a_template_fact_overrides_the_guess():
+    flow = analyse("def handler(event, context):\n    return event['httpMethod']\n")
+    handler = flow.facts.functions["handler"]
+    fact = EventSourceInfo("handler", ("sqs",), origin="template",
+                           evidence="SQS queue `OrdersQueue`, template.yaml:42")
+    flow.facts.event_source_overrides["handler"] = fact
+    assert event_source(flow, handler) is fact
+    assert fact.describe() == (
+        "this handler is invoked by SQS (SQS queue `OrdersQueue`, template.yaml:42), which delivers "
+        "events at least once"
+    )
