@@ -187,16 +187,12 @@ def _cap(taint: Iterable[Origin]) -> Taint:
 
 
 def format_origin(origin: Origin) -> str:
-    """``event["Records"][*]["body"]``-style text for an origin, for messages."""
+    """``event["Records"][*]["body"]``-style text for an origin, for messages; a transformed
+    value is named by what it was derived from: ``data derived from event["body"]``."""
     text = origin[1]
-    transformed = False
     for component in origin[2:]:
         if component == DERIVED:
-            transformed = True
-            continue
-        if transformed:
-            text = f"data derived from {text}"
-            transformed = False
+            return f"data derived from {text}"
         if component == ELEMENT:
             text += "[*]"
         elif component == UNKNOWN_KEY:
@@ -205,7 +201,7 @@ def format_origin(origin: Origin) -> str:
             text += f".{component}"
         else:
             text += f'["{component}"]'
-    return f"data derived from {text}" if transformed else text
+    return text
 
 
 def best_origin(taint: Taint) -> Optional[Origin]:
