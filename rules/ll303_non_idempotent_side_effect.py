@@ -321,6 +321,8 @@ class NonIdempotentSideEffect(PythonRule):
             if verb and verb.upper() in HTTP_METHODS_WRITE:
                 return self._http(call, function)
             return None
+        if receiver is not None and receiver.kind == "BatchWriter":
+            return None  # reported once, at ``batch_writer()``
         service = _service(receiver)
         has = lambda *kws: any(keyword(call, k) is not None for k in kws)  # noqa: E731
 

@@ -34,6 +34,7 @@ BUCKET_PATHS = (
 )
 KEY_PATHS = (
     ("records", ELEMENT, "s3", "object", "key"),
+    ("records", ELEMENT, "s3", "get_object", "key"),  # Powertools S3EventRecord
     ("record", "s3", "object", "key"),
     ("detail", "object", "key"),
     ("object_key",),
@@ -213,12 +214,12 @@ class RecursiveS3Write(PythonRule):
                 write = self._write(call, function)
                 if write is None:
                     continue
-                bucket, key = write
-                bucket_taint = flow.origins(bucket, function)
+                bucket, bucket_scope, key, key_scope = write
+                bucket_taint = flow.origins(bucket, bucket_scope)
                 origins = sorted((o for o in bucket_taint if _matches(o, BUCKET_PATHS)), key=lambda o: (len(o), o))
                 origins = [o for o in origins if self._triggered_by_s3(o[0])]
                 if origins:
-                    self._judge(call, function, origins[0], key)
+                    self._judge(call, key_scope, origins[0], key)
 
     def _triggered_by_s3(self, handler_qualname: str) -> bool:
         handler = self.facts.functions.get(handler_qualname)
@@ -229,8 +230,11 @@ class RecursiveS3Write(PythonRule):
 
     # which calls write where ---------------------------------------------------------------------
 
-    def _write(self, call: cst.Call, function: FunctionInfo) -> Optional[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
-        """(bucket, key) of a call that writes an S3 object."""
+    def _write(
+        self, call: cst.Call, function: FunctionInfo
+    ) -> Optional[Tuple[cst.BaseExpression, FunctionInfo, Optional[cst.BaseExpression], FunctionInfo]]:
+        """(bucket, the function it is evaluated in, key, its function) of a call that writes an
+        S3 object."""
         func = call.func
         if not isinstance(func, cst.Attribute):
             return None
@@ -240,27 +244,43 @@ class RecursiveS3Write(PythonRule):
         if receiver is not None and receiver.service != "s3":
             return None
         made = self._constructor(func.value, function) if kind in (None, "Bucket", "Object") else None
-        made_kind = made.func.attr.value if made is not None and isinstance(made.func, cst.Attribute) else None
-        if kind in ("Bucket", None) and made_kind == "Bucket" and method in BUCKET_WRITES:
-            bucket = argument(made, "name", 0)
-            index = BUCKET_WRITES[method]
-            key = keyword(call, "Key") if index is None else argument(call, "Key", index)
-            return (bucket, key) if bucket is not None else None
-        if kind in ("Object", None) and made_kind in ("Object", "ObjectSummary") and method in OBJECT_WRITES:
-            bucket = argument(made, "bucket_name", 0)
-            return (bucket, argument(made, "key", 1)) if bucket is not None else None
+        if made is not None:
+            constructor, scope = made
+            made_kind = constructor.func.attr.value  # type: ignore[union-attr]
+            if kind in ("Bucket", None) and made_kind == "Bucket" and method in BUCKET_WRITES:
+                bucket = argument(constructor, "name", 0)
+                index = BUCKET_WRITES[method]
+                key = keyword(call, "Key") if index is None else argument(call, "Key", index)
+                return (bucket, scope, key, function) if bucket is not None else None
+            if kind in ("Object", None) and made_kind in ("Object", "ObjectSummary") and method in OBJECT_WRITES:
+                bucket = argument(constructor, "bucket_name", 0)
+                key = argument(constructor, "key", 1)
+                return (bucket, scope, key, scope) if bucket is not None else None
         if kind in ("client", None) and method in CLIENT_WRITES:
             bucket_index, key_index = CLIENT_WRITES[method]
             bucket = argument(call, "Bucket", bucket_index)
             key = argument(call, "Key", key_index)
-            return (bucket, key) if bucket is not None else None
+            return (bucket, function, key, function) if bucket is not None else None
         return None
 
-    def _constructor(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[cst.Call]:
+    def _constructor(
+        self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0
+    ) -> Optional[Tuple[cst.Call, FunctionInfo]]:
+        """The ``X.Bucket(...)``/``X.Object(...)`` call that made ``node``, and where it ran
+        (through local variables and the return values of the module's functions)."""
         if depth > 4:
             return None
         if isinstance(node, cst.Call):
-            return node if isinstance(node.func, cst.Attribute) else None
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("Bucket", "Object", "ObjectSummary"):
+                return node, function
+            callee = self.flow.callee(node, function)
+            if callee is not None:
+                returns = self.flow.flows.get(callee[0].qualname)
+                for value in returns.returns if returns else ():
+                    found = self._constructor(value, callee[0], depth + 1)
+                    if found is not None:
+                        return found
+            return None
         if isinstance(node, cst.Name):
             for value, scope in self.flow.bindings(node.value, function):
                 found = self._constructor(value, scope or function, depth + 1)

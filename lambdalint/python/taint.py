@@ -153,7 +153,7 @@ HTTP_SESSIONS = {
 @dataclass(frozen=True)
 class SdkObject:
     """What an expression holds, when it was made by a known factory: ``kind`` is
-    ``client``/``resource``/``Table``/``Bucket``/``Object``/``Queue``/``Topic``/``session``
+    ``client``/``resource``/``Table``/``BatchWriter``/``Bucket``/``Object``/``Queue``/``Topic``/``session``
     (a boto3 Session) or ``http`` (an HTTP session), ``service`` the AWS service name (or the
     HTTP library)."""
 
@@ -1029,6 +1029,8 @@ class FlowFacts:
             if owner.kind == "session" and method in ("client", "resource"):
                 service = literal_string(argument(node, "service_name", 0))
                 return SdkObject(method, service) if service else None
+            if owner.kind == "Table" and method == "batch_writer":
+                return SdkObject("BatchWriter", owner.service)
             if owner.kind in ("resource", "Bucket"):
                 made = RESOURCE_OBJECTS.get((owner.service, method))
                 if made:
