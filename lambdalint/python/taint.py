@@ -540,10 +540,13 @@ class FlowFacts:
             env = self._env.setdefault(handler.qualname, {})
             for role, name in zip(("event", "context"), params[:2]):
                 env[name] = frozenset({(handler.qualname, role)})
-        self._collect_arguments()
-        for _ in range(60):
-            if not self._iterate():
-                break
+        try:
+            self._collect_arguments()
+            for _ in range(60):
+                if not self._iterate():
+                    break
+        except RecursionError:  # absurdly nested expressions: keep what is known so far
+            pass
         self._cache.clear()
 
     def _collect_arguments(self) -> None:
@@ -797,8 +800,11 @@ class FlowFacts:
         """Public, after the traversal: the origins of ``node`` in ``function``."""
         if function is None:
             return EMPTY
-        self._resolve()
-        return self.taint(node, function)
+        try:
+            self._resolve()
+            return self.taint(node, function)
+        except RecursionError:  # absurdly nested expressions: know nothing rather than crash
+            return EMPTY
 
     def is_tainted(self, node: cst.BaseExpression, function: Optional[FunctionInfo]) -> bool:
         return bool(self.origins(node, function))
