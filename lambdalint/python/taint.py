@@ -516,8 +516,14 @@ class FlowFacts:
         self._arguments: Dict[Tuple[str, str], List[Tuple[cst.BaseExpression, FunctionInfo]]] = {}
         #: (function passed as ``record_handler=``, the function that passes it)
         self._record_handlers: List[Tuple[FunctionInfo, FunctionInfo]] = []
+        #: who calls each function / the functions nested in each, for the worklist
+        self._callers: Dict[str, Set[str]] = {}
+        self._children: Dict[str, Set[str]] = {}
+        self._outgoing: Dict[str, List[Tuple[str, str, cst.BaseExpression]]] = {}
+        self._changed: Set[Tuple[str, str]] = set()
         self._resolved = False
-        self._cache: Dict[Tuple[int, str], Taint] = {}
+        #: function qualname -> id(expression) -> its taint
+        self._cache: Dict[str, Dict[int, Taint]] = {}
 
     def function_flow(self, info: FunctionInfo) -> FunctionFlow:
         flow = self.flows.get(info.qualname)
@@ -542,21 +548,24 @@ class FlowFacts:
                 env[name] = frozenset({(handler.qualname, role)})
         try:
             self._collect_arguments()
-            for _ in range(60):
-                if not self._iterate():
-                    break
+            self._propagate()
         except RecursionError:  # absurdly nested expressions: keep what is known so far
             pass
         self._cache.clear()
 
     def _collect_arguments(self) -> None:
         for flow in self.flows.values():
+            caller = flow.info.qualname
+            if flow.info.parent is not None:
+                self._children.setdefault(flow.info.parent.qualname, set()).add(caller)
             for call in flow.calls:
                 callee = self.callee(call, flow.info)
                 if callee is not None:
                     function, skip_first = callee
+                    self._callers.setdefault(function.qualname, set()).add(caller)
                     for param, arg in self._parameter_map(call, function, skip_first):
                         self._arguments.setdefault((function.qualname, param), []).append((arg, flow.info))
+                        self._outgoing.setdefault(caller, []).append((function.qualname, param, arg))
                 # ``process_partial_response(record_handler=fn)``: ``fn`` gets each record
                 for arg in call.args:
                     if arg.keyword is not None and arg.keyword.value in RECORD_HANDLER_KEYWORDS:
@@ -564,63 +573,89 @@ class FlowFacts:
                         if target is not None and target.parameter_names:
                             self._record_handlers.append((target, flow.info))
 
-    def _iterate(self) -> bool:
-        changed = False
-        self._cache.clear()
-        for qualname, flow in self.flows.items():
-            function = flow.info
-            env = self._env.setdefault(qualname, {})
-            for target, value, kind in flow.assigns:
-                if kind == "for" and _is_enumerate(value, self) and isinstance(target, cst.Tuple) and (
-                    len(target.elements) == 2
-                ):
-                    # ``for index, record in enumerate(records)``: the index is a number
-                    taint = _extend(self.taint(value.args[0].value, function), ELEMENT)  # type: ignore[union-attr]
-                    if taint and self._assign(env, target.elements[1].value, None, taint, "=", flow):
-                        changed = True
-                    continue
-                taint = self.taint(value, function)
-                if kind == "for":
-                    taint = _extend(taint, ELEMENT)
-                elif kind == "with":
-                    taint = derived(taint)
-                if taint and self._assign(env, target, value, taint, kind, flow):
-                    changed = True
-            for subject, pattern in flow.matches:
-                taint = self.taint(subject, function)
-                if taint and self._match(env, pattern, taint):
-                    changed = True
-            for call in flow.calls:
-                # ``items.append(record)``: the local container now holds request data
-                if (
-                    isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value in MUTATING_METHODS
-                ):
-                    root = root_name(call.func.value)
-                    if root is not None and root.value in flow.local_names:
-                        taint = derived(
-                            frozenset().union(*(self.taint(a.value, function) for a in call.args))
-                        ) if call.args else EMPTY
-                        if taint and self._join(env, root.value, taint):
-                            changed = True
-            returned = frozenset().union(*(self.taint(r, function) for r in flow.returns)) if flow.returns else EMPTY
-            if returned and not returned <= self._returns.get(qualname, EMPTY):
-                self._returns[qualname] = _cap(self._returns.get(qualname, EMPTY) | returned)
-                changed = True
-        for (callee, param), arguments in self._arguments.items():
-            env = self._env.setdefault(callee, {})
-            for arg, caller in arguments:
-                taint = self.taint(arg, caller)
-                if taint and self._join(env, param, taint):
-                    changed = True
+    def _propagate(self) -> None:
+        """A worklist to the fixed point: a function is (re)visited when its parameters, its
+        own locals, an enclosing function's locals or a callee's return value changed.
+        Callers come before callees (breadth-first from the handlers)."""
+        order = [f.qualname for f in self.reach(self.facts.handlers) if f.qualname in self.flows]
+        order += [q for q in self.flows if q not in set(order)]
+        pending = list(order)
+        queued = set(pending)
+        budget = 40 * len(order) + 100  # the lattice is finite; this only bounds pathologies
+        while pending and budget > 0:
+            budget -= 1
+            qualname = pending.pop(0)
+            queued.discard(qualname)
+            self._changed.clear()
+            self._visit(self.flows[qualname])
+            for changed, kind in list(self._changed):
+                if kind == "env":
+                    targets = {changed} | self._descendants(changed)
+                else:  # a return value: every caller reads it
+                    targets = set(self._callers.get(changed, ()))
+                for target in targets:
+                    self._cache.pop(target, None)
+                    if target in self.flows and target not in queued:
+                        pending.append(target)
+                        queued.add(target)
+
+    def _descendants(self, qualname: str) -> Set[str]:
+        out: Set[str] = set()
+        stack = list(self._children.get(qualname, ()))
+        while stack:
+            child = stack.pop()
+            if child not in out:
+                out.add(child)
+                stack.extend(self._children.get(child, ()))
+        return out
+
+    def _visit(self, flow: FunctionFlow) -> None:
+        function = flow.info
+        qualname = function.qualname
+        env = self._env.setdefault(qualname, {})
+        for target, value, kind in flow.assigns:
+            if kind == "for" and _is_enumerate(value, self) and isinstance(target, cst.Tuple) and (
+                len(target.elements) == 2
+            ):
+                # ``for index, record in enumerate(records)``: the index is a number
+                taint = _extend(self.taint(value.args[0].value, function), ELEMENT)  # type: ignore[union-attr]
+                if taint:
+                    self._assign(env, target.elements[1].value, None, taint, "=", flow)
+                continue
+            taint = self.taint(value, function)
+            if kind == "for":
+                taint = _extend(taint, ELEMENT)
+            elif kind == "with":
+                taint = derived(taint)
+            if taint:
+                self._assign(env, target, value, taint, kind, flow)
+        for subject, pattern in flow.matches:
+            taint = self.taint(subject, function)
+            if taint:
+                self._match(env, pattern, taint)
+        for call in flow.calls:
+            # ``items.append(record)``: the local container now holds request data
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value in MUTATING_METHODS:
+                root = root_name(call.func.value)
+                if root is not None and root.value in flow.local_names and call.args:
+                    taint = derived(frozenset().union(*(self.taint(a.value, function) for a in call.args)))
+                    if taint:
+                        self._join(env, root.value, taint)
+        returned = frozenset().union(*(self.taint(r, function) for r in flow.returns)) if flow.returns else EMPTY
+        if returned and not returned <= self._returns.get(qualname, EMPTY):
+            self._returns[qualname] = _cap(self._returns.get(qualname, EMPTY) | returned)
+            self._changed.add((qualname, "return"))
+        for callee, param, arg in self._outgoing.get(qualname, ()):
+            taint = self.taint(arg, function)
+            if taint:
+                self._join(self._env.setdefault(callee, {}), param, taint)
         for target, caller in self._record_handlers:
+            if caller is not function:
+                continue
             # the records of whatever reaches ``caller`` as its event
-            taint = frozenset(
-                o + ("Records", ELEMENT) for o in self._handler_roots(caller) if o[1] == "event"
-            )
-            if taint and self._join(self._env.setdefault(target.qualname, {}), target.parameter_names[0], taint):
-                changed = True
-        return changed
+            taint = frozenset(o + ("Records", ELEMENT) for o in self._handler_roots(caller) if o[1] == "event")
+            if taint:
+                self._join(self._env.setdefault(target.qualname, {}), target.parameter_names[0], taint)
 
     def _handler_roots(self, function: FunctionInfo) -> Taint:
         env = self._env.get(function.qualname, {})
@@ -632,7 +667,20 @@ class FlowFacts:
             return False
         new = _cap(old | taint)
         env[name] = new
-        return new != old
+        if new == old:
+            return False
+        owner = self._env_owner(env)
+        self._changed.add((owner, "env"))
+        # cached taints in this function (and its closures) may read this name
+        for target in {owner} | self._descendants(owner):
+            self._cache.pop(target, None)
+        return True
+
+    def _env_owner(self, env: Dict[str, Taint]) -> str:
+        for qualname, candidate in self._env.items():
+            if candidate is env:
+                return qualname
+        raise KeyError("environment of no function")
 
     def _assign(self, env, target, value, taint, kind, flow: FunctionFlow) -> bool:
         if isinstance(target, cst.Name):
@@ -789,11 +837,12 @@ class FlowFacts:
 
     def taint(self, node: cst.BaseExpression, function: FunctionInfo) -> Taint:
         """The origins of the value of ``node``, evaluated in ``function``."""
-        key = (id(node), function.qualname)
-        found = self._cache.get(key)
+        cache = self._cache.setdefault(function.qualname, {})
+        found = cache.get(id(node))
         if found is None:
-            self._cache[key] = EMPTY  # cycles through the expression tree cannot happen; be safe
-            found = self._cache[key] = self._evaluate(node, function)
+            found = self._evaluate(node, function)
+            # a nested evaluation may have dropped this function's cache: store in the current one
+            self._cache.setdefault(function.qualname, {})[id(node)] = found
         return found
 
     def origins(self, node: cst.BaseExpression, function: Optional[FunctionInfo]) -> Taint:
