@@ -104,7 +104,7 @@ def test_match_statements_are_read():
             "def record_handler(record):\n    pass\n\n"
             "def handler(event, context):\n    return process_partial_response(event=event, "
             "record_handler=record_handler, processor=processor, context=context)\n",
-            "kinesis", "Powertools batch processing of Kinesis records",
+            "kinesis", "Powertools batch processing",
         ),
         (
             "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"

@@ -178,3 +178,69 @@ def test_ll102_message_names_the_request_data_and_the_state(lint):
         'Request data (event["pathParameters"]["id"]) is stored in module-level `CACHE`, which '
         "outlives this invocation: later invocations in the same execution environment see it"
     ]
+
+
+def test_ll303_a_helper_shared_by_an_api_and_a_queue_handler_is_reported_once(lint):
+    found = lint(
+        {
+            "app.py": "import boto3\nsns = boto3.client('sns')\n\n"
+            "def announce(order_id):\n    sns.publish(TopicArn='t', Message=order_id)\n\n"
+            "def api(event, context):\n    announce(event['pathParameters']['id'])\n\n"
+            "def worker(event, context):\n    for r in event['Records']:\n        announce(r['body'])\n"
+        },
+        select=["LL303"],
+    )
+    assert [f.span.line for f in found] == [5]
+    assert "reached from handler `worker`" in found[0].message
+    assert "SQS records" in found[0].message
+
+
+def test_ll303_names_a_powertools_source(lint):
+    found = lint(
+        {
+            "app.py": "import boto3\nfrom aws_lambda_powertools.utilities.data_classes import "
+            "event_source, SNSEvent\nses = boto3.client('ses')\n\n"
+            "@event_source(data_class=SNSEvent)\ndef handler(event, context):\n"
+            "    ses.send_raw_email(RawMessage={'Data': event.sns_message})\n"
+        },
+        select=["LL303"],
+    )
+    assert [f.span.line for f in found] == [7]
+    assert "handles SNS notifications (event_source(data_class=SNSEvent))" in found[0].message
+
+
+def test_ll102_nested_function_and_lambda_handler_with_other_names(lint):
+    found = lint(
+        {
+            "app.py": "LAST = None\n\ndef lambda_handler(evt, ctx):\n    def keep(value):\n"
+            "        global LAST\n        LAST = value\n    keep(evt['id'])\n    keep('constant')\n"
+        },
+        select=["LL102"],
+    )
+    assert [(f.span.line, f.rule_id) for f in found] == [(6, "LL102")]
+
+
+def test_ll304_s3_events_from_eventbridge(lint):
+    found = lint(
+        {
+            "app.py": "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    bucket = event['detail']['bucket']['name']\n"
+            "    s3.put_object(Bucket=bucket, Key='report.json', Body=b'{}')\n"
+        },
+        select=["LL304"],
+    )
+    assert [(f.span.line, str(f.severity)) for f in found] == [(6, "warning")]
+    assert "the key `report.json`" in found[0].message
+
+
+def test_all_three_rules_together_on_one_handler(lint):
+    found = lint(
+        {
+            "app.py": "import uuid, boto3\ns3 = boto3.client('s3')\nSEEN = set()\n\n"
+            "def handler(event, context):\n    for r in event['Records']:\n"
+            "        bucket = r['s3']['bucket']['name']\n        SEEN.add(bucket)\n"
+            "        s3.put_object(Bucket=bucket, Key=f'out/{uuid.uuid4()}', Body=b'')\n"
+        },
+        select=["LL102", "LL303", "LL304"],
+    )
+    assert [(f.span.line, f.rule_id) for f in found] == [(8, "LL102"), (9, "LL303"), (9, "LL304")]

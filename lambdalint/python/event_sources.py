@@ -168,7 +168,8 @@ class EventSourceInfo:
             where = f" ({self.evidence})" if self.evidence else ""
             return f"this handler is invoked by {SOURCE_NAMES[source]}{where}, which delivers events at least once"
         where = f" ({self.evidence})" if self.evidence else ""
-        return f"this handler reads {items}{where}, which are delivered at least once"
+        verb = "reads" if self.evidence.startswith(("event[", "data derived")) else "handles"
+        return f"this handler {verb} {items}{where}, which are delivered at least once"
 
 
 def _source_of_path(path: Tuple[str, ...]) -> Optional[str]:
@@ -277,7 +278,7 @@ class EventSources:
         source = self._processor_source(processor, function) if processor is not None else None
         if source is None:
             return []
-        return [(source, f"Powertools batch processing of {SOURCE_ITEMS[source]}", call)]
+        return [(source, "Powertools batch processing", call)]
 
     def _processor_source(self, node: cst.BaseExpression, function: Optional[FunctionInfo]) -> Optional[str]:
         values = [(node, function)]
