@@ -211,6 +211,14 @@ class NonIdempotentSideEffect(PythonRule):
             "        ddb.delete_item(TableName='t', Key={})\n"
             "        s3.put_object(Bucket='archive', Key=f\"msgs/{r['messageId']}\", Body=r['body'])\n"
         ),
+        # a deduplication id computed from the content, through a local variable
+        Example(
+            "import hashlib, boto3\nsqs = boto3.client('sqs')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        body = record['body']\n"
+            "        digest = hashlib.sha256(body.encode()).hexdigest()\n"
+            "        sqs.send_message(QueueUrl='q.fifo', MessageBody=body, MessageGroupId='g',\n"
+            "            MessageDeduplicationId=digest)\n"
+        ),
         # @idempotent on the handler
         Example(
             "import boto3\nfrom aws_lambda_powertools.utilities.idempotency import idempotent\n"

@@ -191,6 +191,12 @@ class RecursiveS3Write(PythonRule):
             "        key = record['s3']['object']['key']\n        if key.startswith('processed/'):\n"
             "            continue\n        s3.put_object(Bucket=bucket, Key=f'processed/{key}', Body=b'')\n"
         ),
+        # a bucket named in an SQS message is not the trigger's bucket
+        Example(
+            "import json, boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        job = json.loads(record['body'])\n"
+            "        s3.put_object(Bucket=job['bucket'], Key=job['key'], Body=b'')\n"
+        ),
         # reading the trigger object is fine
         Example(
             "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
