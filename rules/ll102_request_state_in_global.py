@@ -52,7 +52,8 @@ class RequestStateInGlobal(PythonRule):
     (`_invocations += 1`); local variables that share a global's name; `self.attr = ...` in a
     class-based handler (overwritten by every invocation before use); Powertools
     `logger.append_keys(...)`, `tracer.put_annotation(...)` and metrics calls, whose state is
-    per-invocation by design when `inject_lambda_context(clear_state=True)` is used; values
+    per-invocation by design when `inject_lambda_context(clear_state=True)` is used; buffers
+    that the same function empties on every run (`BUFFER.clear()`, `global B; B = []`); values
     that only say how large or what type the request was (`len(event["Records"])`); `context`
     attributes that are the same for every invocation (`context.function_name`).
 
@@ -165,6 +166,12 @@ class RequestStateInGlobal(PythonRule):
             "        logger.append_keys(request_id=context.aws_request_id)\n"
             "        self.event = event\n        return self.event['id']\n\nhandler = Handler().handle\n"
         ),
+        # a buffer emptied on every invocation
+        Example(
+            "BUFFER = []\n\ndef flush(items):\n    return len(items)\n\n"
+            "def handler(event, context):\n    BUFFER.clear()\n    for r in event['Records']:\n"
+            "        BUFFER.append(r['body'])\n    return flush(BUFFER)\n"
+        ),
         # not reached from a handler
         Example(
             "SEEN = []\n\ndef admin(event):\n    SEEN.append(event)\n\n"
@@ -211,7 +218,7 @@ class RequestStateInGlobal(PythonRule):
                     keys |= self.flow.origins(element.slice.value, function)
             node = node.value
         where = self._state(flow, node, attribute_target=isinstance(target, cst.Attribute))
-        if where is not None and (taint or keys):
+        if where is not None and (taint or keys) and not self._reset_in(flow, node):
             self._report(target, taint | keys, where)
 
     def _check_call(self, flow: FunctionFlow, call: cst.Call) -> None:
@@ -244,7 +251,7 @@ class RequestStateInGlobal(PythonRule):
         if not taint:
             return
         where = self._state(flow, receiver, attribute_target=False)
-        if where is not None:
+        if where is not None and not self._reset_in(flow, receiver):
             self._report(call, taint, where)
 
     # what state a written expression is ------------------------------------------------------------
@@ -303,6 +310,27 @@ class RequestStateInGlobal(PythonRule):
             if self._is_mutable_default(flow, name):
                 return f"the mutable default of parameter `{name}`"
         return None
+
+    def _reset_in(self, flow: FunctionFlow, container: cst.BaseExpression) -> bool:
+        """The same function empties the container on every run (``BUFFER.clear()``, or
+        ``global BUFFER; BUFFER = []``): a per-invocation buffer, not state that accumulates."""
+        if not isinstance(container, cst.Name):
+            return False
+        name = container.value
+        for call in flow.calls:
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "clear"
+                and isinstance(func.value, cst.Name)
+                and func.value.value == name
+                and not call.args
+            ):
+                return True
+        return name in flow.global_names and any(
+            isinstance(target, cst.Name) and target.value == name and kind == "="
+            for target, _, kind in flow.assigns
+        )
 
     def _is_local(self, flow: FunctionFlow, name: str) -> bool:
         current: Optional[FunctionInfo] = flow.info
