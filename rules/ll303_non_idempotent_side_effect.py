@@ -8,6 +8,7 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
+from lambdalint.model import Related
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.python.event_sources import EventSourceInfo, event_source
 from lambdalint.python.taint import (
@@ -484,11 +485,16 @@ class NonIdempotentSideEffect(PythonRule):
     def _report(self, effect: SideEffect, function: FunctionInfo, handler: FunctionInfo, info: EventSourceInfo) -> None:
         callee = self.facts.module.code_for_node(effect.call.func)
         where = "" if function is handler else f" (in `{function.qualname}`, reached from handler `{handler.qualname}`)"
+        related = ()
+        if info.template_location is not None:
+            path, span = info.template_location
+            related = (Related(path, span, "the at-least-once trigger of this handler"),)
         self.report(
             effect.call,
             f"`{callee}` is not idempotent{where}: {info.describe()}, so a retried or duplicate "
             f"delivery {effect.action}",
             hint=f"{effect.fix}; or wrap the work in Powertools' `@idempotent_function` keyed on the event's id",
+            related=related,
         )
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Tuple
+
 import pytest
 
+from lambdalint.model import Span
 from lambdalint.python.event_sources import EventSourceInfo, event_source
 from tests.test_taint import analyse
 
@@ -156,10 +160,69 @@ def test_a_template_fact_overrides_the_guess():
     flow = analyse("def handler(event, context):\n    return event['httpMethod']\n")
     handler = flow.facts.functions["handler"]
     fact = EventSourceInfo("handler", ("sqs",), origin="template",
-                           evidence="SQS queue `OrdersQueue`, template.yaml:42")
+                           evidence="SQS queue `OrdersQueue` (template.yaml:42)")
     flow.facts.event_source_overrides["handler"] = fact
     assert event_source(flow, handler) is fact
     assert fact.describe() == (
-        "this handler is invoked by SQS (SQS queue `OrdersQueue`, template.yaml:42), which delivers "
+        "this handler is invoked by SQS queue `OrdersQueue` (template.yaml:42), which delivers "
         "events at least once"
     )
+
+
+@dataclass(frozen=True)
+class FakeTrigger:
+    """The shape of lambdalint.project.Trigger."""
+
+    kind: str
+    name: str
+    path: str
+    span: Span
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FakeLink:
+    """The shape of lambdalint.project.LinkedFunction, as far as event sources go."""
+
+    triggers: Tuple[FakeTrigger, ...] = ()
+
+
+def _linked(code, *links):
+    flow = analyse(code)
+    flow.facts.links_of = lambda handler: links  # what the project model provides
+    return flow, flow.facts.functions["handler"]
+
+
+def test_linked_template_triggers_decide_over_the_code():
+    # the code reads like an API handler; the template says SQS (and an API)
+    flow, handler = _linked(
+        "def handler(event, context):\n    return event['httpMethod']\n",
+        FakeLink((FakeTrigger("api", "Get", "template.yaml", Span(30, 9, 30, 12)),
+                  FakeTrigger("sqs", "Queue", "template.yaml", Span(42, 9, 42, 14), "`OrdersQueue`"))),
+    )
+    info = event_source(flow, handler)
+    assert info.origin == "template" and info.sources == ("sqs", "api")
+    assert info.evidence == "SQS queue `OrdersQueue` (template.yaml:42)"
+    assert info.template_location == ("template.yaml", Span(42, 9, 42, 14))
+
+
+def test_a_linked_api_only_function_is_not_at_least_once_whatever_the_code_reads():
+    flow, handler = _linked(
+        "def handler(event, context):\n    return [r['body'] for r in event['Records']]\n",
+        FakeLink((FakeTrigger("http-api", "Api", "template.yaml", Span(5, 1, 5, 2)),)),
+    )
+    info = event_source(flow, handler)
+    assert info.sources == ("api",) and not info.at_least_once
+
+
+def test_a_linked_function_without_triggers_has_no_source():
+    flow, handler = _linked(
+        "def handler(event, context):\n    return [r['body'] for r in event['Records']]\n", FakeLink()
+    )
+    assert event_source(flow, handler).sources == ()
+
+
+def test_unlinked_modules_keep_the_guess():
+    flow, handler = _linked("def handler(event, context):\n    return event['detail']\n")
+    info = event_source(flow, handler)
+    assert info.origin == "code-guess" and info.sources == ("eventbridge",)

@@ -16,7 +16,7 @@ import pytest
 from lambdalint.config import parse_config
 from lambdalint.discovery import discover
 from lambdalint.engine import Session, lint_files, sorted_findings
-from lambdalint.model import Finding
+from lambdalint.model import Finding, Span
 
 FIXTURES = Path(__file__).parent / "fixtures" / "handlers"
 RULES = ["LL102", "LL303", "LL304"]
@@ -126,7 +126,8 @@ def test_ll303_uses_a_template_fact_over_the_guess(tmp_path):
     def finish(self):
         original(self)
         self.event_source_overrides["handler"] = EventSourceInfo(
-            "handler", ("sqs",), origin="template", evidence="SQS queue `Orders`, template.yaml:12"
+            "handler", ("sqs",), origin="template", evidence="SQS queue `Orders` (template.yaml:12)",
+            template_location=("template.yaml", Span(12, 7, 12, 12)),
         )
 
     (tmp_path / "app.py").write_text(
@@ -141,7 +142,8 @@ def test_ll303_uses_a_template_fact_over_the_guess(tmp_path):
     finally:
         analysis.ModuleFacts.finish = original
     assert [f.span.line for f in found] == [5]
-    assert "invoked by SQS (SQS queue `Orders`, template.yaml:12)" in found[0].message
+    assert "is invoked by SQS queue `Orders` (template.yaml:12), which delivers" in found[0].message
+    assert [(r.path, r.span.line) for r in found[0].related] == [("template.yaml", 12)]
 
 
 def test_ll304_severity_depends_on_what_the_key_is(lint):

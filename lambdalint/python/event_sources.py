@@ -7,9 +7,11 @@ and the Powertools helpers it uses (data classes, ``event_source``, batch proces
 handler resolvers).
 
 The result is one :class:`EventSourceInfo` per handler, with ``origin="code-guess"``. Project
-linking (template ↔ handler) overrides it by putting an ``EventSourceInfo`` with
-``origin="template"`` into ``ModuleFacts.event_source_overrides[handler_qualname]`` before the
-rules finish; :func:`event_source` returns the override when there is one.
+linking (template ↔ handler) overrides it: :func:`event_source` returns, in this order, an
+``EventSourceInfo`` put into ``ModuleFacts.event_source_overrides[handler_qualname]``, the
+triggers of the template functions linked to the handler (``ModuleFacts.links_of`` of the
+project model, each ``LinkedFunction.triggers``) as ``origin="template"``, and only then the
+guess from the code.
 """
 
 from __future__ import annotations
@@ -19,11 +21,42 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from lambdalint.model import Span
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.python.taint import DERIVED, ELEMENT, UNKNOWN_KEY, FlowFacts, Origin, format_origin, keyword
 
 #: sources that deliver an event at least once (retries, redelivery, batch replays)
-AT_LEAST_ONCE = frozenset({"sqs", "sns", "s3", "eventbridge", "kinesis", "dynamodb", "async"})
+AT_LEAST_ONCE = frozenset(
+    {
+        "sqs", "sns", "s3", "eventbridge", "kinesis", "dynamodb", "async",
+        # template-only kinds (lambdalint.iac.model): asynchronous or polled
+        "schedule", "cloudwatch-logs", "iot", "msk", "mq", "kafka",
+    }
+)
+
+#: template event kinds (lambdalint.iac.model.EVENT_KINDS) -> the sources named here
+TEMPLATE_KINDS = {
+    "api": "api",
+    "http-api": "api",
+    "function-url": "api",
+    "cognito": "sync",
+    "alexa": "sync",
+}
+#: what a template's event source is, for messages: kind -> (service, the resource's noun)
+TEMPLATE_NOUNS = {
+    "sqs": ("SQS", "queue"),
+    "sns": ("SNS", "topic"),
+    "s3": ("S3", "bucket"),
+    "kinesis": ("Kinesis", "stream"),
+    "dynamodb": ("DynamoDB", "stream"),
+    "eventbridge": ("EventBridge", "rule"),
+    "schedule": ("EventBridge", "schedule"),
+    "cloudwatch-logs": ("CloudWatch Logs", "subscription"),
+    "iot": ("IoT", "rule"),
+    "msk": ("MSK", "topic"),
+    "mq": ("Amazon MQ", "broker"),
+    "kafka": ("Kafka", "topic"),
+}
 
 #: how each source is named in messages
 SOURCE_NAMES = {
@@ -35,6 +68,13 @@ SOURCE_NAMES = {
     "dynamodb": "DynamoDB Streams",
     "async": "asynchronous invocation",
     "api": "API Gateway",
+    "sync": "a synchronous caller",
+    "schedule": "an EventBridge schedule",
+    "cloudwatch-logs": "CloudWatch Logs",
+    "iot": "IoT",
+    "msk": "MSK",
+    "mq": "Amazon MQ",
+    "kafka": "Kafka",
 }
 #: what each at-least-once source delivers, for messages
 SOURCE_ITEMS = {
@@ -45,6 +85,12 @@ SOURCE_ITEMS = {
     "kinesis": "Kinesis records",
     "dynamodb": "DynamoDB stream records",
     "async": "asynchronous invocations",
+    "schedule": "scheduled events",
+    "cloudwatch-logs": "log events",
+    "iot": "IoT messages",
+    "msk": "Kafka records",
+    "mq": "broker messages",
+    "kafka": "Kafka records",
 }
 
 #: a record's key (lower-cased) -> the source whose records have it
@@ -142,8 +188,8 @@ class EventSourceInfo:
     origin: str = "code-guess"
     evidence: str = ""
     node: Optional[cst.CSTNode] = None
-    #: for ``origin="template"``: where the template declares the trigger (path, line)
-    template_location: Optional[Tuple[str, int]] = None
+    #: for ``origin="template"``: where the template declares the trigger (path, span)
+    template_location: Optional[Tuple[str, Span]] = None
 
     @property
     def at_least_once(self) -> bool:
@@ -165,8 +211,8 @@ class EventSourceInfo:
             return "this handler's event source is not known to deliver events at least once"
         items = SOURCE_ITEMS[source]
         if self.origin == "template":
-            where = f" ({self.evidence})" if self.evidence else ""
-            return f"this handler is invoked by {SOURCE_NAMES[source]}{where}, which delivers events at least once"
+            what = self.evidence or SOURCE_NAMES[source]
+            return f"this handler is invoked by {what}, which delivers events at least once"
         where = f" ({self.evidence})" if self.evidence else ""
         verb = "reads" if self.evidence.startswith(("event[", "data derived")) else "handles"
         return f"this handler {verb} {items}{where}, which are delivered at least once"
@@ -203,13 +249,47 @@ class EventSources:
         self._guesses: Dict[str, EventSourceInfo] = {}
 
     def for_handler(self, handler: FunctionInfo) -> EventSourceInfo:
+        """An explicit override, else what linked templates say, else the guess."""
         override = self.flow.facts.event_source_overrides.get(handler.qualname)
         if override is not None:
             return override
+        linked = self._from_templates(handler)
+        if linked is not None:
+            return linked
         guess = self._guesses.get(handler.qualname)
         if guess is None:
             guess = self._guesses[handler.qualname] = self._guess(handler)
         return guess
+
+    def _from_templates(self, handler: FunctionInfo) -> Optional[EventSourceInfo]:
+        """The triggers of the template functions linked to ``handler`` (``ModuleFacts.links_of``
+        and ``LinkedFunction.triggers`` of :mod:`lambdalint.project`, when the project model
+        is there). A linked function without triggers is invoked directly: no source."""
+        links_of = getattr(self.flow.facts, "links_of", None)
+        links = tuple(links_of(handler)) if callable(links_of) else ()
+        if not links:
+            return None
+        sources: List[str] = []
+        first = None
+        for link in links:
+            for trigger in getattr(link, "triggers", ()):
+                source = TEMPLATE_KINDS.get(trigger.kind, trigger.kind if trigger.kind in AT_LEAST_ONCE else None)
+                if source is None:
+                    continue
+                if source not in sources:
+                    sources.append(source)
+                if first is None or (source in AT_LEAST_ONCE and first[0] not in AT_LEAST_ONCE):
+                    first = (source, trigger)
+        sources.sort(key=lambda s: (s not in AT_LEAST_ONCE,))
+        if first is None:
+            return EventSourceInfo(handler.qualname, (), origin="template")
+        kind, trigger = first[1].kind, first[1]
+        service, noun = TEMPLATE_NOUNS.get(kind, (SOURCE_NAMES.get(first[0], kind), "event source"))
+        name = trigger.source or f"`{trigger.name}`"
+        evidence = f"{service} {noun} {name} ({trigger.path}:{trigger.span.line})"
+        return EventSourceInfo(
+            handler.qualname, tuple(sources), "template", evidence, None, (trigger.path, trigger.span)
+        )
 
     # the guess ----------------------------------------------------------------------------------
 
