@@ -11,7 +11,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable  # for collector extensions
 
 import libcst as cst
 from libcst.metadata import (
@@ -266,10 +267,18 @@ class FactCollector(cst.BatchableCSTVisitor):
                 if own is None:
                     visitors[name] = method
                 elif name.startswith("leave_"):
-                    visitors[name] = _chained(method, own)
+                    visitors[name] = self._chained(method, own)
                 else:
-                    visitors[name] = _chained(own, method)
+                    visitors[name] = self._chained(own, method)
         return visitors
+
+    @staticmethod
+    def _chained(first: Callable[..., Any], second: Callable[..., Any]) -> Callable[..., None]:
+        def both(*args: Any) -> None:
+            first(*args)
+            second(*args)
+
+        return both
 
     # classes and functions -----------------------------------------------------------------
 
@@ -402,14 +411,6 @@ class FactCollector(cst.BatchableCSTVisitor):
             function.references.add(f"{class_name}.{method}")
         elif owner in self.facts.classes:
             function.references.add(f"{owner}.{method}")
-
-
-def _chained(first: Callable[..., Any], second: Callable[..., Any]) -> Callable[..., None]:
-    def both(*args: Any) -> None:
-        first(*args)
-        second(*args)
-
-    return both
 
 
 def enclosing_functions(node: cst.CSTNode, get_parent) -> Tuple[cst.FunctionDef, ...]:
