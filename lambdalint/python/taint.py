@@ -383,6 +383,9 @@ class FlowCollector(cst.BatchableCSTVisitor):
             return
         if value is not None:
             flow.assigns.append((target, value, kind))
+            # ``global _table; _table = boto3.resource(...).Table(...)``: a module binding too
+            if isinstance(target, cst.Name) and target.value in flow.global_names and kind in ("=", "with"):
+                self.flow.module_bindings.setdefault(target.value, []).append(value)
         for name in target_names(target):
             if name not in flow.global_names:
                 flow.local_names.add(name)
