@@ -8,11 +8,12 @@ functions are handlers, what each handler reaches) are answered after the traver
 
 from __future__ import annotations
 
+from typing import Any, Callable  # collector extensions
+
 import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
-from typing import Any, Callable  # for collector extensions
 
 import libcst as cst
 from libcst.metadata import (
