@@ -88,9 +88,12 @@ class NonIdempotentSideEffect(PythonRule):
     `set(..., nx=True)`); a deduplication id, client token, execution name or idempotency key
     that is not new on every attempt.
 
-    The event source is guessed from the code (what the handler reads from its event, which
-    Powertools classes it uses) until the template is linked. A plain `SET a = :v` update and
-    `delete_item` are idempotent (doing them twice leaves the same state) and not flagged.
+    The event source comes from the template when one links the handler (its triggers; the
+    finding then points at the trigger too); otherwise it is guessed from the code: what the
+    handler reads from its event (`record["body"]`, `event["detail"]`...) and which Powertools
+    classes it uses. A handler whose source is unknown, or only an API, is not checked. A plain
+    `SET a = :v` update and `delete_item` are idempotent (doing them twice leaves the same
+    state) and not flagged.
 
     ## Why is this bad in Lambda
     Queues, streams, notifications and asynchronous invocations deliver each event *at least*
