@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -170,6 +170,14 @@ class NonIdempotentSideEffect(PythonRule):
             "    sfn.start_execution(stateMachineArn='arn', input=key)\n",
             lines=(7, 8),
         ),
+        # ``**params`` read as keywords: no deduplication id in them
+        Example(
+            "import boto3\nsqs = boto3.client('sqs')\n\ndef handler(event, context):\n"
+            "    for r in event['Records']:\n"
+            "        params = {'QueueUrl': 'q', 'MessageBody': r['body']}\n"
+            "        sqs.send_message(**params)\n",
+            lines=(7,),
+        ),
         # Powertools data class and batch processing
         Example(
             "import boto3\nfrom aws_lambda_powertools.utilities.batch import (BatchProcessor, EventType,\n"
@@ -223,6 +231,23 @@ class NonIdempotentSideEffect(PythonRule):
             "        sqs.send_message(QueueUrl='q.fifo', MessageBody=body, MessageGroupId='g',\n"
             "            MessageDeduplicationId=digest)\n"
         ),
+        # a dedup marker whose condition is held in a variable
+        Example(
+            "import boto3\nsns = boto3.client('sns')\n"
+            "table = boto3.resource('dynamodb').Table('t')\nFIRST_TIME = 'attribute_not_exists(pk)'\n\n"
+            "def handler(event, context):\n    for r in event['Records']:\n"
+            "        table.put_item(Item={'pk': r['messageId']}, ConditionExpression=FIRST_TIME)\n"
+            "        sns.publish(TopicArn='t', Message=r['body'])\n"
+        ),
+        # the guard inside ``**params``; ``**kwargs`` that cannot be read
+        Example(
+            "import boto3\nsqs = boto3.client('sqs')\n\ndef send(**extra):\n"
+            "    sqs.send_message(QueueUrl='q', MessageBody='b', **extra)\n\n"
+            "def handler(event, context):\n    for r in event['Records']:\n"
+            "        params = {'QueueUrl': 'q.fifo', 'MessageBody': r['body'], 'MessageGroupId': 'g',\n"
+            "                  'MessageDeduplicationId': r['messageId']}\n"
+            "        sqs.send_message(**params)\n        send(MessageDeduplicationId=r['messageId'])\n"
+        ),
         # @idempotent on the handler
         Example(
             "import boto3\nfrom aws_lambda_powertools.utilities.idempotency import idempotent\n"
@@ -239,6 +264,8 @@ class NonIdempotentSideEffect(PythonRule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.flow: FlowFacts = flow_facts(context)
+        #: the keyword arguments of the call being judged (see :meth:`_keywords`)
+        self._kws: Dict[str, cst.BaseExpression] = {}
 
     def finish(self) -> None:
         flow = self.flow
@@ -293,7 +320,7 @@ class NonIdempotentSideEffect(PythonRule):
                 continue
             method = call.func.attr.value
             if method in ("put_item", "update_item", "put", "transact_write_items") and _mentions_not_exists(
-                keyword(call, "ConditionExpression"), self
+                keyword(call, "ConditionExpression"), self, function
             ):
                 return True
             if method == "set" and _is_true(keyword(call, "nx")):
@@ -309,10 +336,14 @@ class NonIdempotentSideEffect(PythonRule):
     # what a call does -----------------------------------------------------------------------------
 
     def _side_effect(self, call: cst.Call, function: FunctionInfo) -> Optional[SideEffect]:
+        kws = self._keywords(call, function)
+        if kws is None:
+            return None  # ``**params`` that cannot be read: the guard may be in there
+        self._kws = kws
         names = self.flow.qualified_names(call.func)
         func = call.func
         if names & STRIPE_CREATES:
-            if self._not_fresh(keyword(call, "idempotency_key"), function):
+            if self._not_fresh(self._kw("idempotency_key"), function):
                 return None
             return SideEffect(call, "charges or creates a payment object",
                               "pass `idempotency_key=` derived from the event (e.g. the message id)")
@@ -336,11 +367,11 @@ class NonIdempotentSideEffect(PythonRule):
         if receiver is not None and receiver.kind == "BatchWriter":
             return None  # reported once, at ``batch_writer()``
         service = _service(receiver)
-        has = lambda *kws: any(keyword(call, k) is not None for k in kws)  # noqa: E731
+        has = lambda *names: any(self._kw(k) is not None for k in names)  # noqa: E731
 
         # DynamoDB
         if method == "put_item" and (service == "dynamodb" or (service is None and has("Item"))):
-            if keyword(call, "ConditionExpression") is not None:
+            if self._kw("ConditionExpression") is not None:
                 return None
             return SideEffect(call, "writes the item again (a new item when its key is generated, or "
                               "overwriting changes made since)",
@@ -354,7 +385,7 @@ class NonIdempotentSideEffect(PythonRule):
             return SideEffect(call, "writes every item of the batch again (batch writes take no conditions)",
                               "write items with a conditional `put_item`")
         if method == "transact_write_items" and (service == "dynamodb" or (service is None and has("TransactItems"))):
-            if self._not_fresh(keyword(call, "ClientRequestToken"), function):
+            if self._not_fresh(self._kw("ClientRequestToken"), function):
                 return None
             if "ConditionExpression" in self.facts.module.code_for_node(call):
                 return None
@@ -386,7 +417,7 @@ class NonIdempotentSideEffect(PythonRule):
                               "before sending and skip the send when it already exists")
         # Lambda
         if method == "invoke" and (service == "lambda" or (service is None and has("FunctionName"))):
-            invocation = literal_string(keyword(call, "InvocationType"))
+            invocation = literal_string(self._kw("InvocationType"))
             if invocation != "Event":
                 return None
             return SideEffect(call, "starts another asynchronous invocation",
@@ -398,7 +429,7 @@ class NonIdempotentSideEffect(PythonRule):
         if method == "start_execution" and (
             service == "stepfunctions" or (service is None and has("stateMachineArn"))
         ):
-            if self._not_fresh(keyword(call, "name"), function):
+            if self._not_fresh(self._kw("name"), function):
                 return None
             return SideEffect(call, "starts another execution",
                               "pass `name=` derived from the event's id: an execution name is unique, so a "
@@ -417,8 +448,32 @@ class NonIdempotentSideEffect(PythonRule):
                                   "retry overwrites the same object")
         return None
 
+    def _keywords(self, call: cst.Call, function: FunctionInfo) -> Optional[Dict[str, cst.BaseExpression]]:
+        """The call's keyword arguments, with those of ``**params`` when ``params`` is a dict
+        literal (directly or through one local variable); ``None`` when it cannot be read."""
+        found: Dict[str, cst.BaseExpression] = {}
+        for arg in call.args:
+            if arg.keyword is not None:
+                found[arg.keyword.value] = arg.value
+            elif arg.star == "**":
+                value = arg.value
+                if isinstance(value, cst.Name):
+                    bound = self.flow.bindings(value.value, function)
+                    value = bound[0][0] if len(bound) == 1 else value
+                if not isinstance(value, cst.Dict):
+                    return None
+                for element in value.elements:
+                    key = literal_string(element.key) if isinstance(element, cst.DictElement) else None
+                    if key is None:
+                        return None
+                    found[key] = element.value
+        return found
+
+    def _kw(self, name: str) -> Optional[cst.BaseExpression]:
+        return self._kws.get(name)
+
     def _http(self, call: cst.Call, function: FunctionInfo) -> Optional[SideEffect]:
-        headers = keyword(call, "headers")
+        headers = self._kw("headers")
         if headers is not None and _mentions_idempotency(headers, function, self):
             return None
         return SideEffect(call, "sends the request again",
@@ -426,24 +481,24 @@ class NonIdempotentSideEffect(PythonRule):
                           "supports one")
 
     def _deduplicated(self, call: cst.Call, function: FunctionInfo) -> bool:
-        dedup = keyword(call, "MessageDeduplicationId")
+        dedup = self._kw("MessageDeduplicationId")
         if dedup is not None:
             return not self.flow.is_fresh(dedup, function)
-        entries = keyword(call, "Entries") or keyword(call, "PublishBatchRequestEntries")
+        entries = self._kw("Entries") or self._kw("PublishBatchRequestEntries")
         return entries is not None and "MessageDeduplicationId" in self.facts.module.code_for_node(entries)
 
     def _counter_update(self, call: cst.Call, function: FunctionInfo) -> Optional[SideEffect]:
-        expression = literal_string(keyword(call, "UpdateExpression"))
+        expression = literal_string(self._kw("UpdateExpression"))
         if expression is None or not _COUNTER.search(expression):
             return None  # a plain SET is idempotent; a computed expression cannot be judged
-        condition = keyword(call, "ConditionExpression")
+        condition = self._kw("ConditionExpression")
         if condition is not None:
-            if _mentions_not_exists(condition, self):
+            if _mentions_not_exists(condition, self, function):
                 return None
             text = literal_string(condition)
             if text is None:
                 return None
-            values = keyword(call, "ExpressionAttributeValues")
+            values = self._kw("ExpressionAttributeValues")
             if _PLACEHOLDER.search(text) and not isinstance(values, cst.Dict):
                 return None
             if isinstance(values, cst.Dict):
@@ -461,11 +516,11 @@ class NonIdempotentSideEffect(PythonRule):
                 receiver_node: cst.BaseExpression, function: FunctionInfo) -> Optional[cst.BaseExpression]:
         kind = receiver.kind if receiver is not None else "client"
         if kind == "client" and method == "put_object":
-            return keyword(call, "Key")
+            return self._kw("Key")
         if kind == "client" and method in ("upload_file", "upload_fileobj"):
             return argument(call, "Key", 2)
         if kind == "Bucket" and method == "put_object":
-            return keyword(call, "Key")
+            return self._kw("Key")
         if kind == "Bucket" and method in ("upload_file", "upload_fileobj"):
             return argument(call, "Key", 1)
         if kind == "Object" and method in ("put", "upload_file", "upload_fileobj"):
@@ -511,12 +566,17 @@ def _is_true(node: Optional[cst.BaseExpression]) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
 
 
-def _mentions_not_exists(node: Optional[cst.BaseExpression], rule: NonIdempotentSideEffect) -> bool:
-    """``"attribute_not_exists(pk)"`` or ``Attr("pk").not_exists()`` (also through a local)."""
+def _mentions_not_exists(
+    node: Optional[cst.BaseExpression], rule: NonIdempotentSideEffect, function: FunctionInfo
+) -> bool:
+    """``"attribute_not_exists(pk)"`` or ``Attr("pk").not_exists()`` (also through a variable)."""
     if node is None:
         return False
-    code = rule.facts.module.code_for_node(node)
-    return "attribute_not_exists" in code or ".not_exists(" in code
+    code = rule.facts.module.code_for_node
+    texts = [code(node)]
+    if isinstance(node, cst.Name):
+        texts += [code(value) for value, _ in rule.flow.bindings(node.value, function)]
+    return any("attribute_not_exists" in text or ".not_exists(" in text for text in texts)
 
 
 def _mentions_idempotency(node: cst.BaseExpression, function: FunctionInfo, rule: NonIdempotentSideEffect) -> bool:
