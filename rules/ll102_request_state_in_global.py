@@ -119,6 +119,13 @@ class RequestStateInGlobal(PythonRule):
             "        Handler.last_request = context.aws_request_id\n\nhandler = Handler().handle\n",
             lines=(5, 6),
         ),
+        # request data read back from ``self`` in another method
+        Example(
+            "class Handler:\n    def __init__(self):\n        self.seen = {}\n\n"
+            "    def handle(self, event, context):\n        self.event = event\n        self.remember()\n\n"
+            "    def remember(self):\n        self.seen[self.event['id']] = True\n\nhandler = Handler().handle\n",
+            lines=(10,),
+        ),
         # a mutable default argument that accumulates records
         Example(
             "def collect(record, seen=[]):\n    seen.append(record['body'])\n    return seen\n\n"
@@ -171,6 +178,13 @@ class RequestStateInGlobal(PythonRule):
             "BUFFER = []\n\ndef flush(items):\n    return len(items)\n\n"
             "def handler(event, context):\n    BUFFER.clear()\n    for r in event['Records']:\n"
             "        BUFFER.append(r['body'])\n    return flush(BUFFER)\n"
+        ),
+        # the event kept on ``self`` does not make every attribute request data
+        Example(
+            "class Handler:\n    def __init__(self):\n        self.cache = {}\n"
+            "        self.settings = {'stage': 'prod'}\n\n    def handle(self, event, context):\n"
+            "        self.event = event\n        self.cache['settings'] = self.settings\n"
+            "        return self.event['id']\n\nhandler = Handler().handle\n"
         ),
         # not reached from a handler
         Example(

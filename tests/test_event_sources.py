@@ -226,3 +226,13 @@ def test_unlinked_modules_keep_the_guess():
     flow, handler = _linked("def handler(event, context):\n    return event['detail']\n")
     info = event_source(flow, handler)
     assert info.origin == "code-guess" and info.sources == ("eventbridge",)
+
+
+def test_a_class_based_handler_that_stores_the_event_on_self():
+    info = guess(
+        "class Consumer:\n    def __call__(self, event, context):\n        self.event = event\n"
+        "        return self.run()\n\n    def run(self):\n"
+        "        return [r['body'] for r in self.event['Records']]\n\nhandler = Consumer()\n",
+        handler="Consumer.__call__",
+    )
+    assert info.sources == ("sqs",)

@@ -346,3 +346,26 @@ def test_asking_for_an_extension_after_the_traversal_is_an_error():
     cst.visit_batched(wrapper.module, [collector])
     with pytest.raises(AssertionError):
         collector.extension("late", FlowCollector)
+
+
+def test_attributes_stored_on_self_are_read_by_the_other_methods():
+    flow = analyse(
+        """
+        class Handler:
+            def __init__(self):
+                self.settings = {"stage": "prod"}
+
+            def handle(self, event, context):
+                self.event = event
+                return self.process()
+
+            def process(self):
+                records = self.event["Records"]
+                stage = self.settings["stage"]
+                return records, stage
+
+        handler = Handler().handle
+        """
+    )
+    env = tainted(flow, "Handler.process")
+    assert env == {"records": {'event["Records"]'}}

@@ -524,6 +524,8 @@ class FlowFacts:
         self._children: Dict[str, Set[str]] = {}
         self._outgoing: Dict[str, List[Tuple[str, str, cst.BaseExpression]]] = {}
         self._changed: Set[Tuple[str, str]] = set()
+        #: (class qualname, attribute) -> what methods store in ``self.attribute``
+        self._attributes: Dict[Tuple[str, str], Taint] = {}
         self._resolved = False
         #: function qualname -> id(expression) -> its taint
         self._cache: Dict[str, Dict[int, Taint]] = {}
@@ -594,6 +596,8 @@ class FlowFacts:
             for changed, kind in list(self._changed):
                 if kind == "env":
                     targets = {changed} | self._descendants(changed)
+                elif kind == "attribute":  # ``self.x`` of a class: its methods read it
+                    targets = {q for q, f in self.flows.items() if f.info.class_name == changed}
                 else:  # a return value: every caller reads it
                     targets = set(self._callers.get(changed, ()))
                 for target in targets:
@@ -721,11 +725,28 @@ class FlowFacts:
         if isinstance(target, cst.StarredElement):
             return self._assign(env, target.value, None, taint, kind, flow)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
-            # ``item["user"] = event["user"]``: the local object now holds request data
             root = root_name(target)
+            if root is not None and root.value in ("self", "cls") and flow.info.class_name:
+                # ``self.event = event``: every method of the class reads it as ``self.event``
+                if isinstance(target, cst.Attribute) and target.value is root:
+                    return self._join_attribute(flow.info.class_name, target.attr.value, taint)
+                return False
+            # ``item["user"] = event["user"]``: the local object now holds request data
             if root is not None and root.value in flow.local_names and root.value not in flow.global_names:
                 return self._join(env, root.value, derived(taint))
         return False
+
+    def _join_attribute(self, class_name: str, attribute: str, taint: Taint) -> bool:
+        key = (class_name, attribute)
+        old = self._attributes.get(key, EMPTY)
+        if taint <= old:
+            return False
+        self._attributes[key] = _cap(old | taint)
+        self._changed.add((class_name, "attribute"))
+        for flow in self.flows.values():
+            if flow.info.class_name == class_name:
+                self._cache.pop(flow.info.qualname, None)
+        return True
 
     def _returned_elements(self, call: cst.Call, caller: FunctionInfo, size: int) -> Optional[List[Taint]]:
         """Per element, the taint of the tuples a module function returns (``None`` unless
@@ -879,6 +900,12 @@ class FlowFacts:
             return self._lookup(node.value, function)
         if isinstance(node, cst.Attribute):
             base = taint(node.value, function)
+            owner = node.value
+            if isinstance(owner, cst.Name) and owner.value in ("self", "cls") and function.class_name:
+                base = EMPTY  # ``self`` itself is no request data; what was stored on it may be
+                stored = self._attributes.get((function.class_name, node.attr.value), EMPTY)
+                if stored:
+                    return stored
             if not base:
                 return EMPTY
             attr = node.attr.value
