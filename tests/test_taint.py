@@ -369,3 +369,32 @@ def test_attributes_stored_on_self_are_read_by_the_other_methods():
     )
     env = tainted(flow, "Handler.process")
     assert env == {"records": {'event["Records"]'}}
+
+
+def test_generators_yield_to_the_loops_that_iterate_them_and_single_fstrings_keep_identity():
+    flow = analyse(
+        """
+        def locations(event):
+            for record in event["Records"]:
+                yield record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
+
+        def bodies(event):
+            for record in event["Records"]:
+                yield record["body"]
+
+        def handler(event, context):
+            for bucket, key in locations(event):
+                same = f"{bucket}"
+                other = f"{bucket}-out"
+            for body in bodies(event):
+                pass
+            everything = list(bodies(event))
+        """
+    )
+    env = tainted(flow, "handler")
+    assert env["bucket"] == {'event["Records"][*]["s3"]["bucket"]["name"]'}
+    assert env["key"] == {'event["Records"][*]["s3"]["object"]["key"]'}
+    assert env["same"] == env["bucket"]
+    assert env["other"] == {'data derived from event["Records"][*]["s3"]["bucket"]["name"]'}
+    assert env["body"] == {'event["Records"][*]["body"]'}
+    assert env["everything"] == {'data derived from event["Records"][*]["body"]'}

@@ -284,6 +284,8 @@ class FunctionFlow:
     #: (target, value, kind): kind "=" (also walrus), "+=" (augmented), "for", "with"
     assigns: List[Tuple[cst.BaseExpression, cst.BaseExpression, str]] = field(default_factory=list)
     returns: List[cst.BaseExpression] = field(default_factory=list)
+    #: ``yield value`` expressions: a generator's elements
+    yields: List[cst.BaseExpression] = field(default_factory=list)
     calls: List[cst.Call] = field(default_factory=list)
     #: subscripts, attributes and ``"k" in x`` tests: what the function reads
     accesses: List[cst.CSTNode] = field(default_factory=list)
@@ -437,6 +439,11 @@ class FlowCollector(cst.BatchableCSTVisitor):
         if flow is not None and node.value is not None:
             flow.returns.append(node.value)
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        flow = self._current()
+        if flow is not None and isinstance(node.value, cst.BaseExpression):
+            flow.yields.append(node.value)
+
     def visit_Match(self, node: cst.Match) -> None:
         flow = self._current()
         if flow is None:
@@ -524,6 +531,8 @@ class FlowFacts:
         self._children: Dict[str, Set[str]] = {}
         self._outgoing: Dict[str, List[Tuple[str, str, cst.BaseExpression]]] = {}
         self._changed: Set[Tuple[str, str]] = set()
+        #: generator qualname -> (element index or -1 for the whole value, origin) it yields
+        self._yields: Dict[str, FrozenSet[Tuple[int, Origin]]] = {}
         #: (class qualname, attribute) -> what methods store in ``self.attribute``
         self._attributes: Dict[Tuple[str, str], Taint] = {}
         self._resolved = False
@@ -629,6 +638,18 @@ class FlowFacts:
                 if taint:
                     self._assign(env, target.elements[1].value, None, taint, "=", flow)
                 continue
+            if kind == "for" and isinstance(value, cst.Call):
+                elements = self._generated(value, function, target)
+                if elements is not None:
+                    # ``for bucket, key in records_of(event)``: what the generator yields
+                    targets = target.elements if isinstance(target, (cst.Tuple, cst.List)) else None
+                    if targets is not None:
+                        for element, element_taint in zip(targets, elements):
+                            if element_taint:
+                                self._assign(env, element.value, None, element_taint, "=", flow)
+                    elif elements[0]:
+                        self._assign(env, target, None, elements[0], "=", flow)
+                    continue
             taint = self.taint(value, function)
             if kind == "for":
                 taint = _extend(taint, ELEMENT)
@@ -648,6 +669,17 @@ class FlowFacts:
                     taint = derived(frozenset().union(*(self.taint(a.value, function) for a in call.args)))
                     if taint:
                         self._join(env, root.value, taint)
+        if flow.yields:
+            yielded: Set[Tuple[int, Origin]] = set()
+            for value in flow.yields:
+                if isinstance(value, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in value.elements):
+                    for index, element in enumerate(value.elements):
+                        yielded.update((index, o) for o in self.taint(element.value, function))
+                else:
+                    yielded.update((-1, o) for o in self.taint(value, function))
+            if not yielded <= self._yields.get(qualname, frozenset()):
+                self._yields[qualname] = frozenset(self._yields.get(qualname, frozenset()) | yielded)
+                self._changed.add((qualname, "return"))
         returned = frozenset().union(*(self.taint(r, function) for r in flow.returns)) if flow.returns else EMPTY
         if returned and not returned <= self._returns.get(qualname, EMPTY):
             self._returns[qualname] = _cap(self._returns.get(qualname, EMPTY) | returned)
@@ -747,6 +779,21 @@ class FlowFacts:
             if flow.info.class_name == class_name:
                 self._cache.pop(flow.info.qualname, None)
         return True
+
+    def _generated(self, call: cst.Call, caller: FunctionInfo, target: cst.BaseExpression) -> Optional[List[Taint]]:
+        """What iterating ``call`` gives when it calls a generator of the module: per element
+        of a tuple ``target`` (or one taint for a plain target); ``None`` when not a generator."""
+        callee = self.callee(call, caller)
+        if callee is None or not self.flows.get(callee[0].qualname, FunctionFlow(callee[0])).yields:
+            return None
+        yielded = self._yields.get(callee[0].qualname, frozenset())
+        whole = frozenset(o for i, o in yielded if i == -1)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return [
+                frozenset(o for i, o in yielded if i == index) | derived(whole)
+                for index in range(len(target.elements))
+            ]
+        return [whole | derived(frozenset(o for i, o in yielded if i >= 0))]
 
     def _returned_elements(self, call: cst.Call, caller: FunctionInfo, size: int) -> Optional[List[Taint]]:
         """Per element, the taint of the tuples a module function returns (``None`` unless
@@ -931,6 +978,13 @@ class FlowFacts:
             parts = [taint(node.left, function), *(taint(c.comparator, function) for c in node.comparisons)]
             return derived(frozenset().union(*parts))
         if isinstance(node, cst.FormattedString):
+            if (
+                len(node.parts) == 1
+                and isinstance(node.parts[0], cst.FormattedStringExpression)
+                and node.parts[0].conversion is None
+                and node.parts[0].format_spec is None
+            ):
+                return taint(node.parts[0].expression, function)  # ``f"{bucket}"`` is ``bucket``
             parts = [
                 taint(p.expression, function)
                 for p in node.parts
@@ -976,7 +1030,8 @@ class FlowFacts:
             receiver = EMPTY
         callee = self.callee(node, function)
         if callee is not None:
-            return self._returns.get(callee[0].qualname, EMPTY)
+            yielded = frozenset(o for _, o in self._yields.get(callee[0].qualname, frozenset()))
+            return self._returns.get(callee[0].qualname, EMPTY) | derived(yielded)
         return derived(receiver.union(*args)) if (receiver or any(args)) else EMPTY
 
     # reads, for event-source guessing -------------------------------------------------------------
