@@ -248,6 +248,13 @@ class NonIdempotentSideEffect(PythonRule):
             "                  'MessageDeduplicationId': r['messageId']}\n"
             "        sqs.send_message(**params)\n        send(MessageDeduplicationId=r['messageId'])\n"
         ),
+        # a date partition in a key that also names the message
+        Example(
+            "import boto3\nfrom datetime import datetime\ns3 = boto3.client('s3')\n\n"
+            "def handler(event, context):\n    for r in event['Records']:\n"
+            "        day = datetime.utcnow().strftime('%Y/%m/%d')\n"
+            "        s3.put_object(Bucket='archive', Key=f\"{day}/{r['messageId']}.json\", Body=r['body'])\n"
+        ),
         # @idempotent on the handler
         Example(
             "import boto3\nfrom aws_lambda_powertools.utilities.idempotency import idempotent\n"
@@ -442,7 +449,12 @@ class NonIdempotentSideEffect(PythonRule):
         # S3 with a generated key
         if service == "s3" or (service is None and has("Bucket") and has("Key")):
             key = self._s3_key(call, method, receiver, func.value, function)
-            if key is not None and self.flow.is_fresh(key, function):
+            # random parts always make a new object; the clock does unless the key also
+            # carries the event's identity (``f"{date}/{message_id}.json"``: a partition)
+            if key is not None and (
+                self.flow.is_fresh(key, function, clock=False)
+                or (self.flow.is_fresh(key, function) and not self.flow.is_tainted(key, function))
+            ):
                 return SideEffect(call, "stores another copy under a new generated key",
                                   "derive the key from the event (the message id, the source key) so that a "
                                   "retry overwrites the same object")

@@ -115,6 +115,19 @@ FRESH_CALLS = frozenset(
     }
 )
 
+#: the clock among :data:`FRESH_CALLS`: a date in a key may be a partition, not a new name
+CLOCK_CALLS = frozenset(
+    {
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.perf_counter",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+    }
+)
+
 #: keyword arguments that carry a record handler: its first parameter is a record of the event
 RECORD_HANDLER_KEYWORDS = frozenset({"record_handler"})
 
@@ -1206,25 +1219,32 @@ class FlowFacts:
         if self.facts.finished:
             self._resolve()
 
-    def is_fresh(self, node: Optional[cst.BaseExpression], function: Optional[FunctionInfo], depth: int = 0) -> bool:
-        """True when ``node`` is new on every attempt: built from ``uuid4()``, the clock,
-        randomness (also through local variables)."""
+    def is_fresh(
+        self,
+        node: Optional[cst.BaseExpression],
+        function: Optional[FunctionInfo],
+        depth: int = 0,
+        *,
+        clock: bool = True,
+    ) -> bool:
+        """True when ``node`` is new on every attempt: built from ``uuid4()``, randomness or
+        (unless ``clock=False``) the clock, also through local variables."""
         if node is None or depth > 6:
             return False
-        if isinstance(node, cst.Call) and self.qualified_names(node.func) & FRESH_CALLS:
-            return True
+        if isinstance(node, cst.Call):
+            names = self.qualified_names(node.func) & FRESH_CALLS
+            if names and (clock or not names <= CLOCK_CALLS):
+                return True
         if isinstance(node, cst.Name):
             return any(
-                self.is_fresh(value, scope, depth + 1)
+                self.is_fresh(value, scope, depth + 1, clock=clock)
                 for value, scope in self.bindings(node.value, function)
             )
         if isinstance(node, cst.Lambda):
             return False
-        if isinstance(node, cst.Attribute):
-            return self.is_fresh(node.value, function, depth)
-        if isinstance(node, cst.Arg):
-            return self.is_fresh(node.value, function, depth)
-        return any(self.is_fresh(child, function, depth) for child in node.children)
+        if isinstance(node, (cst.Attribute, cst.Arg)):
+            return self.is_fresh(node.value, function, depth, clock=clock)
+        return any(self.is_fresh(child, function, depth, clock=clock) for child in node.children)
 
     # reach ------------------------------------------------------------------------------------
 
