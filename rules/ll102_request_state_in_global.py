@@ -45,7 +45,9 @@ class RequestStateInGlobal(PythonRule):
     imported module (also `os.environ`), a class attribute (`ClassName.attr = ...`,
     `self.__class__.attr = ...`, `cls.attr = ...`), a container held by the instance behind a
     class-based handler (`self.seen.append(...)` when `handler = Handler().handle`), or a
-    mutable default argument.
+    mutable default argument. Routes of a Powertools resolver (`@app.post(...)`) count as run
+    on every invocation when a handler calls `app.resolve(event, context)`, and
+    `app.current_event` is that handler's event.
 
     Not flagged: module-level clients and configuration; caches filled with values that do not
     come from the request (`_secrets["db"] = fetch_secret("db")`); invocation counters
@@ -126,6 +128,15 @@ class RequestStateInGlobal(PythonRule):
             "    def remember(self):\n        self.seen[self.event['id']] = True\n\nhandler = Handler().handle\n",
             lines=(10,),
         ),
+        # a Powertools route: it runs per invocation, ``app.current_event`` is the event
+        Example(
+            "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+            "app = APIGatewayRestResolver()\nLAST_ORDER = {}\n\n@app.post('/orders')\n"
+            "def create_order():\n    order = app.current_event.json_body\n"
+            "    LAST_ORDER.update(order)\n    return {'id': order['id']}\n\n"
+            "def lambda_handler(event, context):\n    return app.resolve(event, context)\n",
+            lines=(8,),
+        ),
         # a mutable default argument that accumulates records
         Example(
             "def collect(record, seen=[]):\n    seen.append(record['body'])\n    return seen\n\n"
@@ -186,6 +197,15 @@ class RequestStateInGlobal(PythonRule):
             "        self.event = event\n        self.cache['settings'] = self.settings\n"
             "        return self.event['id']\n\nhandler = Handler().handle\n"
         ),
+        # routes of a resolver that no handler resolves with, and a route without request data
+        Example(
+            "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+            "app = APIGatewayRestResolver()\nadmin = APIGatewayRestResolver()\nHITS = {}\n\n"
+            "@admin.get('/dump')\ndef dump():\n    HITS.update(admin.current_event.query_string_parameters)\n\n"
+            "@app.get('/health')\ndef health():\n    HITS['health'] = HITS.get('health', 0) + 1\n"
+            "    return {'ok': True}\n\n"
+            "def lambda_handler(event, context):\n    return app.resolve(event, context)\n"
+        ),
         # not reached from a handler
         Example(
             "SEEN = []\n\ndef admin(event):\n    SEEN.append(event)\n\n"
@@ -208,7 +228,7 @@ class RequestStateInGlobal(PythonRule):
         flow = self.flow
         for function_flow in list(flow.flows.values()):
             function = function_flow.info
-            if not self.facts.is_reached_per_invocation(function):
+            if not flow.is_reached_per_invocation(function):
                 continue
             for target, value, node in function_flow.stores:
                 self._check_store(function_flow, target, value)

@@ -214,7 +214,7 @@ class RecursiveS3Write(PythonRule):
         flow = self.flow
         for function_flow in list(flow.flows.values()):
             function = function_flow.info
-            if not self.facts.is_reached_per_invocation(function):
+            if not flow.is_reached_per_invocation(function):
                 continue
             for call in function_flow.calls:
                 write = self._write(call, function)

@@ -236,3 +236,16 @@ def test_a_class_based_handler_that_stores_the_event_on_self():
         handler="Consumer.__call__",
     )
     assert info.sources == ("sqs",)
+
+
+def test_powertools_routes_read_the_event_through_current_event():
+    flow = analyse(
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+        "app = APIGatewayHttpResolver()\n\n@app.get('/orders/<order_id>')\n"
+        "def get_order(order_id):\n    return app.current_event.path_parameters\n\n"
+        "def handler(event, context):\n    return app.resolve(event, context)\n"
+    )
+    info = event_source(flow, flow.facts.functions["handler"])
+    assert info.sources == ("api",)
+    assert ('handler', 'event', 'path_parameters') in {o for o, _ in flow.reads(flow.facts.functions["handler"])}
+    assert flow.is_reached_per_invocation(flow.facts.functions["get_order"])

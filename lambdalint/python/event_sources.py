@@ -23,7 +23,16 @@ import libcst as cst
 
 from lambdalint.model import Span
 from lambdalint.python.analysis import FunctionInfo
-from lambdalint.python.taint import DERIVED, ELEMENT, UNKNOWN_KEY, FlowFacts, Origin, format_origin, keyword
+from lambdalint.python.taint import (
+    API_RESOLVERS,
+    DERIVED,
+    ELEMENT,
+    UNKNOWN_KEY,
+    FlowFacts,
+    Origin,
+    format_origin,
+    keyword,
+)
 
 #: sources that deliver an event at least once (retries, redelivery, batch replays)
 AT_LEAST_ONCE = frozenset(
@@ -159,18 +168,6 @@ BATCH_PROCESSORS = frozenset({"BatchProcessor", "AsyncBatchProcessor", "SqsFifoP
 BATCH_EVENT_TYPES = {"SQS": "sqs", "KinesisDataStreams": "kinesis", "DynamoDBStreams": "dynamodb"}
 BATCH_ENTRY_POINTS = frozenset(
     {"process_partial_response", "async_process_partial_response", "batch_processor", "async_batch_processor"}
-)
-#: Powertools event handler resolvers: ``app.resolve(event, context)`` serves an API
-API_RESOLVERS = frozenset(
-    {
-        "APIGatewayRestResolver",
-        "APIGatewayHttpResolver",
-        "ALBResolver",
-        "LambdaFunctionUrlResolver",
-        "VPCLatticeResolver",
-        "VPCLatticeV2Resolver",
-        "ApiGatewayResolver",
-    }
 )
 
 

@@ -128,6 +128,23 @@ CLOCK_CALLS = frozenset(
     }
 )
 
+#: Powertools event handler resolvers: ``app.resolve(event, context)`` serves an API, and
+#: the functions registered with ``@app.get(...)`` run per invocation with ``app.current_event``
+API_RESOLVERS = frozenset(
+    {
+        "APIGatewayRestResolver",
+        "APIGatewayHttpResolver",
+        "ALBResolver",
+        "LambdaFunctionUrlResolver",
+        "VPCLatticeResolver",
+        "VPCLatticeV2Resolver",
+        "ApiGatewayResolver",
+    }
+)
+ROUTE_DECORATORS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "route"})
+#: what a resolver exposes of the invocation it serves
+RESOLVER_ATTRIBUTES = {"current_event": "event", "lambda_context": "context"}
+
 #: keyword arguments that carry a record handler: its first parameter is a record of the event
 RECORD_HANDLER_KEYWORDS = frozenset({"record_handler"})
 
@@ -354,6 +371,17 @@ class FlowCollector(cst.BatchableCSTVisitor):
         if parent is not None:
             # a nested def binds its name in the enclosing function
             self.flow.function_flow(parent).local_names.add(node.name.value)
+        elif flow.info.class_name is None:
+            # ``@app.get("/orders")``: a route of a (maybe) Powertools resolver
+            for decorator in node.decorators:
+                expression = decorator.decorator
+                if (
+                    isinstance(expression, cst.Call)
+                    and isinstance(expression.func, cst.Attribute)
+                    and isinstance(expression.func.value, cst.Name)
+                    and expression.func.attr.value in ROUTE_DECORATORS
+                ):
+                    self.flow.routes.setdefault(expression.func.value.value, []).append(flow.info.qualname)
 
     def visit_Global(self, node: cst.Global) -> None:
         flow = self._current()
@@ -531,6 +559,11 @@ class FlowFacts:
         self.module_bindings: Dict[str, List[cst.BaseExpression]] = {}
         self.module_imports: Set[str] = set()
         self.module_calls: List[cst.Call] = []
+        #: module-level name of a resolver -> qualnames of the functions routed by it
+        self.routes: Dict[str, List[str]] = {}
+        self._routes_by_caller: Dict[str, List[str]] = {}
+        self._resolver_roles: Dict[str, Taint] = {}
+        self._reached: Optional[Set[str]] = None
         #: (class qualname, attribute) -> values assigned to ``self.attr`` or in the class body
         self.attribute_bindings: Dict[Tuple[str, str], List[cst.BaseExpression]] = {}
         self._env: Dict[str, Dict[str, Taint]] = {}
@@ -959,8 +992,16 @@ class FlowFacts:
         if isinstance(node, cst.Name):
             return self._lookup(node.value, function)
         if isinstance(node, cst.Attribute):
-            base = taint(node.value, function)
             owner = node.value
+            if (
+                isinstance(owner, cst.Name)
+                and node.attr.value in RESOLVER_ATTRIBUTES
+                and owner.value in self.routes
+                and not self._lookup(owner.value, function)
+                and self.is_resolver(owner.value)
+            ):
+                return self._resolver_role(owner.value, RESOLVER_ATTRIBUTES[node.attr.value])
+            base = taint(node.value, function)
             if isinstance(owner, cst.Name) and owner.value in ("self", "cls") and function.class_name:
                 base = EMPTY  # ``self`` itself is no request data; what was stored on it may be
                 stored = self._attributes.get((function.class_name, node.attr.value), EMPTY)
@@ -1267,7 +1308,69 @@ class FlowFacts:
                 continue
             order.append(function)
             pending.extend(sorted(function.references))
+            pending.extend(self._routes_called_by(function))
         return order
+
+    # Powertools event handler resolvers -------------------------------------------------------
+
+    def is_resolver(self, name: str) -> bool:
+        """``name`` is bound at module level to a Powertools event handler resolver."""
+        return any(
+            isinstance(value, cst.Call)
+            and any(n.rsplit(".", 1)[-1] in API_RESOLVERS for n in self.qualified_names(value.func))
+            for value in self.module_bindings.get(name, ())
+        )
+
+    def _resolvers_called_by(self, function: FunctionInfo) -> List[str]:
+        flow = self.flows.get(function.qualname)
+        found: List[str] = []
+        for call in flow.calls if flow else ():
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "resolve"
+                and isinstance(func.value, cst.Name)
+                and func.value.value not in flow.local_names  # type: ignore[union-attr]
+                and self.is_resolver(func.value.value)
+                and func.value.value not in found
+            ):
+                found.append(func.value.value)
+        return found
+
+    def _routes_called_by(self, function: FunctionInfo) -> List[str]:
+        """The routes that ``function`` dispatches to with ``app.resolve(event, context)``."""
+        found = self._routes_by_caller.get(function.qualname)
+        if found is None:
+            found = [
+                route for app in self._resolvers_called_by(function) for route in self.routes.get(app, ())
+            ]
+            self._routes_by_caller[function.qualname] = found
+        return found
+
+    def _resolver_role(self, app: str, role: str) -> Taint:
+        """``app.current_event`` / ``app.lambda_context``: the event or context of every
+        handler that resolves with ``app``."""
+        key = f"{app}\0{role}"
+        found = self._resolver_roles.get(key)
+        if found is None:
+            found = frozenset(
+                (handler.qualname, role)
+                for handler in self.facts.handlers
+                if any(app in self._resolvers_called_by(f) for f in self.reach([handler]))
+            )
+            self._resolver_roles[key] = found
+        return found
+
+    def is_reached_per_invocation(self, function: Optional[FunctionInfo]) -> bool:
+        """:meth:`ModuleFacts.is_reached_per_invocation`, plus the routes that handlers
+        dispatch to through a Powertools resolver (and what those reach)."""
+        if function is None:
+            return False
+        if self.facts.is_reached_per_invocation(function):
+            return True
+        if self._reached is None:
+            self._reached = {f.qualname for f in self.reach(self.facts.handlers)}
+        return function.qualname in self._reached
 
 
 def _is_enumerate(node: cst.BaseExpression, flow: "FlowFacts") -> bool:
