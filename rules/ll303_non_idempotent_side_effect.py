@@ -73,7 +73,8 @@ class NonIdempotentSideEffect(PythonRule):
       (and `sesv2`); `lambda.invoke(InvocationType="Event")`; `stepfunctions.start_execution`
       without a `name`; EventBridge `put_events`;
     - `s3.put_object` (also `Bucket(...).put_object`, `Object(...).put`) with a key made from
-      `uuid4()`, the clock or randomness;
+      `uuid4()` or randomness, or from the clock alone (a date next to the event's id is a
+      partition, not a new object);
     - HTTP `post`/`put`/`patch` (requests, httpx, aiohttp, urllib3) without an
       `Idempotency-Key` header; Stripe `Charge.create`, `PaymentIntent.create`, ... without an
       `idempotency_key`.
