@@ -120,14 +120,17 @@ class PythonRule(LazyStructureMetadata, Rule, cst.BatchableCSTVisitor):
         hint: Optional[str] = None,
         fix: Optional[Fix] = None,
         related: Sequence[Related] = (),
+        severity: Optional[Severity] = None,
     ) -> None:
+        """Report at ``node``; ``severity`` lowers or raises this one finding from the rule's
+        default (a config override still wins)."""
         self.context.findings.append(
             Finding(
                 path=self.facts.path,
                 span=self.span_of(node),
                 rule_id=self.id,
                 rule_name=self.name,
-                severity=self.severity,
+                severity=severity if severity is not None else self.severity,
                 message=message,
                 hint=hint,
                 fix=fix,

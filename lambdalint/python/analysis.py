@@ -8,6 +8,8 @@ functions are handlers, what each handler reaches) are answered after the traver
 
 from __future__ import annotations
 
+from typing import Any, Callable  # collector extensions
+
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -145,6 +147,9 @@ class ModuleFacts:
         self.wrapper: Optional[MetadataWrapper] = None
         self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
         self.finished = False
+        #: handler qualname -> what a template says feeds it (an ``EventSourceInfo`` from
+        #: :mod:`lambdalint.python.event_sources`); it overrides the guess made from the code.
+        self.event_source_overrides: Dict[str, Any] = {}
 
     # -- built by the collector ------------------------------------------------------------
 
@@ -336,6 +341,9 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
         self._classes: List[str] = []
         #: per function on the stack: local ``name = SomeClass(...)`` bindings
         self._local_instances: List[Dict[str, str]] = []
+        #: analyses that ride on this traversal, by key (see :meth:`extension`)
+        self._extensions: Dict[str, cst.BatchableCSTVisitor] = {}
+        self._visitors_taken = False
 
     @property
     def current_function(self) -> Optional[FunctionInfo]:
@@ -344,6 +352,46 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
     def _qualname_of(self, node: cst.CSTNode) -> Optional[str]:
         names = qualified_names(node, self.get_metadata)
         return min(names) if names else None
+
+    # extensions: shared analyses collected in the same traversal ---------------------------------
+
+    def extension(
+        self, key: str, factory: Callable[["FactCollector"], cst.BatchableCSTVisitor]
+    ) -> Any:
+        """The collector registered under ``key``, made by ``factory(self)`` on first request.
+
+        Rules ask for the analyses they need from their ``__init__`` (before the traversal);
+        however many rules ask, each analysis is collected once per module, in this
+        traversal, after this collector's own ``visit_*`` (so :attr:`current_function` is
+        already up to date) and before its ``leave_*``. Extensions read metadata through this
+        collector, so they may depend only on its ``METADATA_DEPENDENCIES``."""
+        found = self._extensions.get(key)
+        if found is None:
+            assert not self._visitors_taken, f"extension {key!r} requested after the traversal began"
+            found = self._extensions[key] = factory(self)
+        return found
+
+    def get_visitors(self):  # type: ignore[override]
+        self._visitors_taken = True
+        visitors = dict(super().get_visitors())
+        for extension in self._extensions.values():
+            for name, method in extension.get_visitors().items():
+                own = visitors.get(name)
+                if own is None:
+                    visitors[name] = method
+                elif name.startswith("leave_"):
+                    visitors[name] = self._chained(method, own)
+                else:
+                    visitors[name] = self._chained(own, method)
+        return visitors
+
+    @staticmethod
+    def _chained(first: Callable[..., Any], second: Callable[..., Any]) -> Callable[..., None]:
+        def both(*args: Any) -> None:
+            first(*args)
+            second(*args)
+
+        return both
 
     # classes and functions -----------------------------------------------------------------
 

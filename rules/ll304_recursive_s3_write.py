@@ -1,0 +1,392 @@
+"""LL304 recursive-s3-write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from lambdalint.model import Severity
+from lambdalint.python.analysis import FunctionInfo
+from lambdalint.python.event_sources import event_source
+from lambdalint.python.taint import (
+    DERIVED,
+    ELEMENT,
+    FlowFacts,
+    Origin,
+    Taint,
+    argument,
+    flow_facts,
+    format_origin,
+    keyword,
+    literal_string,
+)
+from lambdalint.rule import Example, PythonRule
+
+#: what identifies the trigger's bucket and key in an S3 notification (lower-cased paths
+#: after ``event``; also inside an SQS body or SNS message that carries the notification)
+BUCKET_PATHS = (
+    ("records", ELEMENT, "s3", "bucket", "name"),
+    ("record", "s3", "bucket", "name"),
+    ("detail", "bucket", "name"),
+    ("bucket_name",),
+)
+KEY_PATHS = (
+    ("records", ELEMENT, "s3", "object", "key"),
+    ("records", ELEMENT, "s3", "get_object", "key"),  # Powertools S3EventRecord
+    ("record", "s3", "object", "key"),
+    ("detail", "object", "key"),
+    ("object_key",),
+)
+
+#: client methods that write an object: method -> (Bucket index, Key index) for positionals
+CLIENT_WRITES = {
+    "put_object": (None, None),
+    "copy_object": (None, None),
+    "upload_file": (1, 2),
+    "upload_fileobj": (1, 2),
+    "copy": (1, 2),
+}
+#: ``s3.Bucket(name)`` methods that write: method -> Key index
+BUCKET_WRITES = {"put_object": None, "upload_file": 1, "upload_fileobj": 1, "copy": 1}
+#: ``s3.Object(bucket, key)`` methods that write
+OBJECT_WRITES = frozenset({"put", "upload_file", "upload_fileobj", "copy_from", "copy"})
+
+_JOINS = frozenset({"os.path.join", "posixpath.join"})
+
+
+def _matches(origin: Origin, paths) -> bool:
+    """``origin`` is exactly one of ``paths`` (after its last transformation, which may be the
+    decoding of an SQS body or SNS message that wraps the notification)."""
+    path = origin[2:]
+    if DERIVED in path:
+        last = len(path) - 1 - path[::-1].index(DERIVED)
+        if last == len(path) - 1:
+            return False
+        path = path[last + 1 :]
+    lowered = tuple(p.lower() for p in path)
+    return lowered in paths
+
+
+@dataclass(frozen=True)
+class KeyShape:
+    """What the code knows about a written key: a literal start or end."""
+
+    prefix: str = ""
+    suffix: str = ""
+
+    def describe(self) -> str:
+        if self.prefix and self.suffix and self.prefix == self.suffix:
+            return f"the key `{self.prefix}`"
+        parts = []
+        if self.prefix:
+            parts.append(f"starting with `{self.prefix}`")
+        if self.suffix:
+            parts.append(f"ending with `{self.suffix}`")
+        return "keys " + " and ".join(parts)
+
+
+class RecursiveS3Write(PythonRule):
+    """An S3-triggered function that writes to the bucket that triggered it.
+
+    ## What it does
+    In a handler fed by S3 event notifications, flags `put_object`, `copy_object`,
+    `upload_file`, `upload_fileobj`, `copy`, `Bucket(...).put_object`/`upload_file` and
+    `Object(...).put`/`copy_from` whose bucket is the one from the event record
+    (`record["s3"]["bucket"]["name"]`, also through variables, helpers' parameters and return
+    values, Powertools' `S3Event`, S3 notifications wrapped in SQS or SNS, and S3 events from
+    EventBridge).
+
+    - Writing back the key that triggered the function, or a key the code cannot describe, is
+      an **error**: every write is a new notification.
+    - Writing a key with a literal prefix or suffix (`f"processed/{key}"`, `key + ".thumb"`)
+      is a **warning**: whether it loops depends on the trigger's prefix/suffix filter, which
+      is in the template, not the code. The message names the prefix to check.
+    - It stays quiet when the handler itself skips keys with that prefix or suffix
+      (`if key.startswith("processed/"): return`) and when the destination bucket is not the
+      one from the event (another bucket from an environment variable).
+
+    ## Why is this bad in Lambda
+    Each object written to a bucket with an event notification sends a new notification and
+    invokes the function again, which writes again: a loop that runs until someone notices
+    the bill (Lambda's recursive-loop detection does not cover every S3 path), and fills the
+    bucket with `processed/processed/processed/...` objects.
+
+    ## Example
+    ```python
+    import boto3
+    s3 = boto3.client("s3")
+
+    def handler(event, context):
+        for record in event["Records"]:
+            bucket = record["s3"]["bucket"]["name"]
+            key = record["s3"]["object"]["key"]
+            s3.put_object(Bucket=bucket, Key=key, Body=resize(bucket, key))
+    ```
+
+    ## Use instead
+    ```python
+    import os, boto3
+    s3 = boto3.client("s3")
+    OUTPUT_BUCKET = os.environ["OUTPUT_BUCKET"]
+
+    def handler(event, context):
+        for record in event["Records"]:
+            bucket = record["s3"]["bucket"]["name"]
+            key = record["s3"]["object"]["key"]
+            s3.put_object(Bucket=OUTPUT_BUCKET, Key=key, Body=resize(bucket, key))
+    ```
+
+    ## Fix safety
+    No automatic fix: the destination bucket (or the trigger's filter) must be chosen and
+    deployed.
+    """
+
+    id = "LL304"
+    name = "recursive-s3-write"
+    severity = Severity.ERROR
+
+    INVALID = (
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n"
+            "        s3.put_object(Bucket=bucket, Key=key, Body=b'')\n",
+            lines=(8,),
+        ),
+        # through a helper's parameter and a getter's return value; a prefixed key (warning)
+        Example(
+            "import boto3\nfrom urllib.parse import unquote_plus\ns3 = boto3.client('s3')\n\n"
+            "def location(record):\n    s3info = record['s3']\n"
+            "    return s3info['bucket']['name'], unquote_plus(s3info['object']['key'])\n\n"
+            "def save(bucket, key, data):\n    s3.upload_file('/tmp/out', bucket, f'processed/{key}')\n\n"
+            "def handler(event, context):\n    for r in event['Records']:\n"
+            "        bucket, key = location(r)\n        save(bucket, key, None)\n",
+            lines=(10,),
+        ),
+        # the resource API
+        Example(
+            "import boto3\ns3 = boto3.resource('s3')\n\ndef handler(event, context):\n"
+            "    rec = event['Records'][0]['s3']\n    out = s3.Bucket(rec['bucket']['name'])\n"
+            "    out.put_object(Key='thumbnails/' + rec['object']['key'], Body=b'')\n"
+            "    s3.Object(rec['bucket']['name'], rec['object']['key']).put(Body=b'')\n",
+            lines=(7, 8),
+        ),
+    )
+    VALID = (
+        # another bucket, from the environment
+        Example(
+            "import os, boto3\ns3 = boto3.client('s3')\nOUT = os.environ['OUTPUT_BUCKET']\n\n"
+            "def handler(event, context):\n    for record in event['Records']:\n"
+            "        key = record['s3']['object']['key']\n"
+            "        s3.put_object(Bucket=OUT, Key=key, Body=b'')\n"
+            "        s3.copy_object(Bucket=f\"{record['s3']['bucket']['name']}-processed\", Key=key,\n"
+            "            CopySource={'Bucket': record['s3']['bucket']['name'], 'Key': key})\n"
+        ),
+        # the handler skips its own output
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n        if key.startswith('processed/'):\n"
+            "            continue\n        s3.put_object(Bucket=bucket, Key=f'processed/{key}', Body=b'')\n"
+        ),
+        # a bucket named in an SQS message is not the trigger's bucket
+        Example(
+            "import json, boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        job = json.loads(record['body'])\n"
+            "        s3.put_object(Bucket=job['bucket'], Key=job['key'], Body=b'')\n"
+        ),
+        # reading the trigger object is fine
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    b = event['Records'][0]['s3']['bucket']['name']\n"
+            "    k = event['Records'][0]['s3']['object']['key']\n"
+            "    return s3.get_object(Bucket=b, Key=k)['Body'].read()\n"
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.flow: FlowFacts = flow_facts(context)
+
+    def finish(self) -> None:
+        flow = self.flow
+        for function_flow in list(flow.flows.values()):
+            function = function_flow.info
+            if not flow.is_reached_per_invocation(function):
+                continue
+            for call in function_flow.calls:
+                write = self._write(call, function)
+                if write is None:
+                    continue
+                bucket, bucket_scope, key, key_scope = write
+                bucket_taint = flow.origins(bucket, bucket_scope)
+                origins = sorted((o for o in bucket_taint if _matches(o, BUCKET_PATHS)), key=lambda o: (len(o), o))
+                origins = [o for o in origins if self._triggered_by_s3(o[0])]
+                if origins:
+                    self._judge(call, key_scope, origins[0], key)
+
+    def _triggered_by_s3(self, handler_qualname: str) -> bool:
+        handler = self.facts.functions.get(handler_qualname)
+        if handler is None:
+            return False
+        info = event_source(self.flow, handler)
+        return info.origin != "template" or "s3" in info.sources
+
+    # which calls write where ---------------------------------------------------------------------
+
+    def _write(
+        self, call: cst.Call, function: FunctionInfo
+    ) -> Optional[Tuple[cst.BaseExpression, FunctionInfo, Optional[cst.BaseExpression], FunctionInfo]]:
+        """(bucket, the function it is evaluated in, key, its function) of a call that writes an
+        S3 object."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        receiver = self.flow.sdk_object(func.value, function)
+        kind = receiver.kind if receiver is not None and receiver.service == "s3" else None
+        if receiver is not None and receiver.service != "s3":
+            return None
+        made = self._constructor(func.value, function) if kind in (None, "Bucket", "Object") else None
+        if made is not None:
+            constructor, scope = made
+            made_kind = constructor.func.attr.value  # type: ignore[union-attr]
+            if kind in ("Bucket", None) and made_kind == "Bucket" and method in BUCKET_WRITES:
+                bucket = argument(constructor, "name", 0)
+                index = BUCKET_WRITES[method]
+                key = keyword(call, "Key") if index is None else argument(call, "Key", index)
+                return (bucket, scope, key, function) if bucket is not None else None
+            if kind in ("Object", None) and made_kind in ("Object", "ObjectSummary") and method in OBJECT_WRITES:
+                bucket = argument(constructor, "bucket_name", 0)
+                key = argument(constructor, "key", 1)
+                return (bucket, scope, key, scope) if bucket is not None else None
+        if kind in ("client", None) and method in CLIENT_WRITES:
+            bucket_index, key_index = CLIENT_WRITES[method]
+            bucket = argument(call, "Bucket", bucket_index)
+            key = argument(call, "Key", key_index)
+            return (bucket, function, key, function) if bucket is not None else None
+        return None
+
+    def _constructor(
+        self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0
+    ) -> Optional[Tuple[cst.Call, FunctionInfo]]:
+        """The ``X.Bucket(...)``/``X.Object(...)`` call that made ``node``, and where it ran
+        (through local variables and the return values of the module's functions)."""
+        if depth > 4:
+            return None
+        if isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("Bucket", "Object", "ObjectSummary"):
+                return node, function
+            callee = self.flow.callee(node, function)
+            if callee is not None:
+                returns = self.flow.flows.get(callee[0].qualname)
+                for value in returns.returns if returns else ():
+                    found = self._constructor(value, callee[0], depth + 1)
+                    if found is not None:
+                        return found
+            return None
+        if isinstance(node, cst.Name):
+            for value, scope in self.flow.bindings(node.value, function):
+                found = self._constructor(value, scope or function, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    # how sure the loop is --------------------------------------------------------------------------
+
+    def _judge(self, call: cst.Call, function: FunctionInfo, bucket_origin: Origin, key: Optional[cst.BaseExpression]) -> None:
+        callee = self.facts.module.code_for_node(call.func)
+        source = format_origin(bucket_origin)
+        key_taint: Taint = self.flow.origins(key, function) if key is not None else frozenset()
+        if any(_matches(o, KEY_PATHS) for o in key_taint):
+            self.report(
+                call,
+                f"`{callee}` writes back the object that triggered this handler (bucket {source}, same "
+                "key): the write sends a new S3 notification and invokes the function again, "
+                "endlessly",
+                hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
+                "environment variable) or under a prefix the trigger's filter excludes",
+            )
+            return
+        shape = self._shape(key, function) if key is not None else None
+        if shape is not None and (shape.prefix or shape.suffix):
+            if self._skipped_by_handler(shape, bucket_origin[0]):
+                return
+            affix = shape.prefix or shape.suffix
+            test = f'key.startswith("{shape.prefix}")' if shape.prefix else f'key.endswith("{shape.suffix}")'
+            self.report(
+                call,
+                f"`{callee}` writes {shape.describe()} to the bucket that triggered this handler "
+                f"({source}): unless the trigger's prefix/suffix filter excludes `{affix}`, each "
+                "write invokes the function again (the template's notification filter decides)",
+                hint=f"make sure the S3 trigger's filter excludes `{affix}` (or write to another "
+                f"bucket), and skip those keys in the handler: `if {test}: return`",
+                severity=Severity.WARNING,
+            )
+            return
+        self.report(
+            call,
+            f"`{callee}` writes to the bucket that triggered this handler ({source}): each object "
+            "written sends a new S3 notification and invokes the function again, a loop that "
+            "runs until someone notices the bill",
+            hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
+            "environment variable), or write under a prefix the trigger's filter excludes",
+        )
+
+    def _shape(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[KeyShape]:
+        if depth > 4:
+            return None
+        text = literal_string(node)
+        if text is not None:
+            return KeyShape(text, text)
+        if isinstance(node, cst.FormattedString):
+            first, last = node.parts[0] if node.parts else None, node.parts[-1] if node.parts else None
+            prefix = first.value if isinstance(first, cst.FormattedStringText) else ""
+            suffix = last.value if isinstance(last, cst.FormattedStringText) else ""
+            return KeyShape(prefix, suffix)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            left = self._shape(node.left, function, depth + 1)
+            right = self._shape(node.right, function, depth + 1)
+            return KeyShape(left.prefix if left else "", right.suffix if right else "")
+        if isinstance(node, cst.Call) and self.flow.qualified_names(node.func) & _JOINS and node.args:
+            first = literal_string(node.args[0].value)
+            return KeyShape(first.rstrip("/") + "/" if first else "", "")
+        if isinstance(node, cst.Name):
+            values = self.flow.bindings(node.value, function)
+            if len(values) == 1:
+                value, scope = values[0]
+                return self._shape(value, scope or function, depth + 1)
+        return None
+
+    def _skipped_by_handler(self, shape: KeyShape, handler_qualname: str) -> bool:
+        """The handler (or what it reaches) tests the trigger key for this prefix or suffix:
+        ``if key.startswith("processed/"): return``."""
+        handler = self.facts.functions.get(handler_qualname)
+        if handler is None:
+            return False
+        for function in self.flow.reach([handler]):
+            function_flow = self.flow.flows.get(function.qualname)
+            for call in function_flow.calls if function_flow else ():
+                func = call.func
+                if not isinstance(func, cst.Attribute) or func.attr.value not in ("startswith", "endswith"):
+                    continue
+                if not any(_matches(o, KEY_PATHS) for o in self.flow.origins(func.value, function)):
+                    continue
+                tested: List[str] = []
+                if call.args:
+                    value = call.args[0].value
+                    single = literal_string(value)
+                    if single is not None:
+                        tested.append(single)
+                    elif isinstance(value, cst.Tuple):
+                        tested += [t for t in (literal_string(e.value) for e in value.elements) if t]
+                for text in tested:
+                    if func.attr.value == "startswith" and shape.prefix and shape.prefix.startswith(text):
+                        return True
+                    if func.attr.value == "endswith" and shape.suffix and shape.suffix.endswith(text):
+                        return True
+        return False
+
+
