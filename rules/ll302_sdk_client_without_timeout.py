@@ -8,8 +8,9 @@ from typing import Optional, Tuple
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from lambdalint.model import FixSafety
+from lambdalint.model import FixSafety, Related
 from lambdalint.python import values
+from lambdalint.project import LinkedFunction
 from lambdalint.rule import Example, Option, PythonRule
 
 #: qualified names of the calls that make a boto3/botocore client or resource, with the
@@ -79,8 +80,9 @@ class SdkClientWithoutTimeout(PythonRule):
     `Session().client`, botocore's `create_client`) made without a
     `config=botocore.config.Config(connect_timeout=..., read_timeout=...)` — inline or through
     a `Config` object bound once (`CONFIG = Config(...)`) — *when the function's timeout is
-    known to be shorter than the SDK's worst case*. Until templates are linked, that timeout
-    comes from the `function-timeout` option; with the default `0` (unknown) the rule reports
+    known to be shorter than the SDK's worst case*. That timeout comes from the template that
+    names the module's handlers (the shortest of the functions it serves), else from the
+    `function-timeout` option; with neither (the option's default `0`) the rule reports
     nothing. It is off by default: enable it with `select`/`extend-select`.
 
     The worst case is botocore's documented defaults: 60 s to connect plus 60 s per read, for
@@ -124,6 +126,8 @@ class SdkClientWithoutTimeout(PythonRule):
     id = "LL302"
     name = "sdk-client-without-timeout"
     fix_safety = FixSafety.UNSAFE
+    # Off by default even with templates: nearly every client is made without a Config, so it
+    # would fire on most projects; teams that want the discipline select it.
     enabled_by_default = False
     METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
     options = {
@@ -160,6 +164,20 @@ class SdkClientWithoutTimeout(PythonRule):
             config=_CONFIG,
         ),
     )
+    INVALID = INVALID + (
+        # the timeout comes from the template that names this handler
+        Example(
+            "import boto3\n\nsqs = boto3.client('sqs')\n\n\ndef handler(event, context):\n"
+            "    return sqs.send_message(QueueUrl='q', MessageBody='m')\n",
+            lines=(3,),
+            path="src/app.py",
+            files={"template.yaml": (
+                "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+                "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+                "      Handler: app.handler\n      Runtime: python3.12\n      Timeout: 10\n"
+            )},
+        ),
+    )
     VALID = (
         # the function's timeout is unknown: nothing to compare with
         Example("import boto3\n\nsqs = boto3.client('sqs')\n"),
@@ -193,8 +211,16 @@ class SdkClientWithoutTimeout(PythonRule):
         ),
     )
 
+    def _known_timeout(self) -> Tuple[int, Optional[LinkedFunction]]:
+        """The shortest timeout of the template functions this module serves, else the option."""
+        linked = [link for link in self.facts.links if link.timeout]
+        if linked:
+            shortest = min(linked, key=lambda link: link.timeout)
+            return shortest.timeout, shortest
+        return self.option("function-timeout"), None
+
     def visit_Call(self, node: cst.Call) -> None:
-        function_timeout = self.option("function-timeout")
+        function_timeout, link = self._known_timeout()
         if not function_timeout or function_timeout <= 0:
             return
         names = values.call_names(node, self.qualified_names, self.get_metadata)
@@ -208,10 +234,14 @@ class SdkClientWithoutTimeout(PythonRule):
         worst = timeouts.worst_case
         if worst is None or worst <= function_timeout:
             return
+        related = []
+        if link is not None:
+            related.append(Related(link.template_path, link.span, f"`{link.logical_id}` has a {link.timeout} s timeout"))
         self.report(
             node,
             self._message(node, factory, timeouts, worst, function_timeout),
             hint=self._hint(function_timeout),
+            related=related,
         )
 
     def _timeouts(self, call: cst.Call, config_position: int) -> Optional[_Timeouts]:
