@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -355,9 +356,13 @@ class RecursiveS3Write(PythonRule):
             return KeyShape(first.rstrip("/") + "/" if first else "", "")
         if isinstance(node, cst.Name):
             values = self.flow.bindings(node.value, function)
-            if len(values) == 1:
-                value, scope = values[0]
-                return self._shape(value, scope or function, depth + 1)
+            shapes = [self._shape(value, scope or function, depth + 1) for value, scope in values]
+            if not shapes or any(shape is None for shape in shapes):
+                return None
+            # assigned in several places (``if large: ... else: ...``): what they all share
+            prefixes = [shape.prefix for shape in shapes if shape is not None]
+            suffixes = [shape.suffix[::-1] for shape in shapes if shape is not None]
+            return KeyShape(os.path.commonprefix(prefixes), os.path.commonprefix(suffixes)[::-1])
         return None
 
     def _skipped_by_handler(self, shape: KeyShape, handler_qualname: str) -> bool:

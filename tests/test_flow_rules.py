@@ -246,3 +246,20 @@ def test_all_three_rules_together_on_one_handler(lint):
         select=["LL102", "LL303", "LL304"],
     )
     assert [(f.span.line, f.rule_id) for f in found] == [(8, "LL102"), (9, "LL303"), (9, "LL304")]
+
+
+def test_ll304_a_key_assigned_in_branches_keeps_what_the_branches_share(lint):
+    found = lint(
+        {
+            "app.py": "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    rec = event['Records'][0]['s3']\n    key = rec['object']['key']\n"
+            "    if key.endswith('.png'):\n        out = f'thumbs/large/{key}'\n    else:\n"
+            "        out = f'thumbs/small/{key}'\n"
+            "    s3.put_object(Bucket=rec['bucket']['name'], Key=out, Body=b'')\n"
+            "    other = 'a/' + key if len(key) > 9 else 'b/' + key\n"
+            "    s3.put_object(Bucket=rec['bucket']['name'], Key=other, Body=b'')\n"
+        },
+        select=["LL304"],
+    )
+    assert [(f.span.line, str(f.severity)) for f in found] == [(11, "warning"), (13, "error")]
+    assert "keys starting with `thumbs/`" in found[0].message
