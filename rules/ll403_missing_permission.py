@@ -137,7 +137,8 @@ class MissingPermission(PythonRule):
             names = ", ".join(f"`{link.logical_id}` ({link.location})" for link in lacking)
             self.report(
                 call.node,
-                f"`{call.method}` needs `{call.action}`, which the policies of {names} do not allow: AccessDenied at run time",
+                f"`{self.facts.module.code_for_node(call.node.func)}` needs `{call.action}`, which the policies of "
+                f"{names} do not allow: AccessDenied at run time",
                 hint=f"grant `{call.action}` on the resource it uses (a statement or a SAM policy template)",
                 related=[
                     Related(link.template_path, link.span, f"function `{link.logical_id}` has no `{call.action}`")
