@@ -74,6 +74,21 @@ class Trigger:
     span: Span
     #: e.g. "queue `OrdersQueue`": what the event source names, for messages
     source: str = ""
+    #: S3 key filters ("" when there is none); ``filters_known`` is False when one is not static
+    prefix: str = ""
+    suffix: str = ""
+    filters_known: bool = True
+
+    def may_match(self, key_prefix: str, key_suffix: str) -> bool:
+        """Whether a key written with this literal prefix/suffix can pass the trigger's filter
+        (True when the filter is not known)."""
+        if not self.filters_known:
+            return True
+        if self.prefix and key_prefix and not (key_prefix.startswith(self.prefix) or self.prefix.startswith(key_prefix)):
+            return False
+        if self.suffix and key_suffix and not (key_suffix.endswith(self.suffix) or self.suffix.endswith(key_suffix)):
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -191,7 +206,10 @@ def _trigger(event: EventSource, template: Template) -> Trigger:
         name = getattr(target, "target", None) or (target if isinstance(target, str) else None)
         if name:
             source = f"`{name}`"
-    return Trigger(event.kind, event.name, event.path or template.path, event.span, source)
+    filters = [event.prefix, event.suffix]
+    known = all(f is None or isinstance(f.value, str) for f in filters)
+    prefix, suffix = (f.value if f is not None and isinstance(f.value, str) else "" for f in filters)
+    return Trigger(event.kind, event.name, event.path or template.path, event.span, source, prefix, suffix, known)
 
 
 def allowed_actions(permissions: Permissions) -> Optional[Tuple[str, ...]]:

@@ -8,7 +8,8 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from lambdalint.model import Severity
+from lambdalint.model import Related, Severity
+from lambdalint.project import Trigger
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.python.event_sources import event_source
 from lambdalint.python.taint import (
@@ -207,6 +208,40 @@ class RecursiveS3Write(PythonRule):
         ),
     )
 
+    _LINKED_CODE = (
+        "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef handler(event, context):\n"
+        "    for record in event['Records']:\n"
+        "        bucket = record['s3']['bucket']['name']\n"
+        "        key = record['s3']['object']['key']\n"
+        "        body = s3.get_object(Bucket=bucket, Key=key)['Body'].read()\n"
+        "        s3.put_object(Bucket=bucket, Key=f'thumbnails/{key}', Body=body[:10])\n"
+    )
+    _LINKED_TEMPLATE = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Thumbs:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      Timeout: 30\n"
+        "      Events:\n        Upload:\n          Type: S3\n          Properties:\n"
+        "            Bucket: !Ref Uploads\n            Events: s3:ObjectCreated:*\n{filter}"
+        "  Uploads:\n    Type: AWS::S3::Bucket\n"
+    )
+    _PREFIX_FILTER = (
+        "            Filter:\n              S3Key:\n                Rules:\n"
+        "                  - Name: prefix\n                    Value: {prefix}\n"
+    )
+    INVALID = INVALID + (
+        # the linked template's trigger has no filter: a loop, for certain
+        Example(_LINKED_CODE, lines=(11,), path="src/app.py",
+                files={"template.yaml": _LINKED_TEMPLATE.format(filter="")}),
+        # its filter lets the written keys through
+        Example(_LINKED_CODE, lines=(11,), path="src/app.py",
+                files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="thumb"))}),
+    )
+    VALID = VALID + (
+        # the linked template's filter separates what the function writes from what triggers it
+        Example(_LINKED_CODE, path="src/app.py",
+                files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="uploads/"))}),
+    )
+
     def __init__(self, context) -> None:
         super().__init__(context)
         self.flow: FlowFacts = flow_facts(context)
@@ -227,6 +262,13 @@ class RecursiveS3Write(PythonRule):
                 origins = [o for o in origins if self._triggered_by_s3(o[0])]
                 if origins:
                     self._judge(call, key_scope, origins[0], key)
+
+    def _linked_s3_triggers(self, handler_qualname: str) -> List[Trigger]:
+        """The S3 triggers of the template functions linked to the handler."""
+        handler = self.facts.functions.get(handler_qualname)
+        if handler is None:
+            return []
+        return [t for link in self.facts.links_of(handler) for t in link.triggers if t.kind == "s3"]
 
     def _triggered_by_s3(self, handler_qualname: str) -> bool:
         handler = self.facts.functions.get(handler_qualname)
@@ -314,6 +356,25 @@ class RecursiveS3Write(PythonRule):
         shape = self._shape(key, function) if key is not None else None
         if shape is not None and (shape.prefix or shape.suffix):
             if self._skipped_by_handler(shape, bucket_origin[0]):
+                return
+            triggers = self._linked_s3_triggers(bucket_origin[0])
+            if triggers:
+                # The template is known: its filters decide, for certain.
+                looping = [t for t in triggers if t.may_match(shape.prefix, shape.suffix)]
+                if not looping:
+                    return
+                trigger = looping[0]
+                where = f" (prefix `{trigger.prefix}`)" if trigger.prefix else (
+                    f" (suffix `{trigger.suffix}`)" if trigger.suffix else " (no filter)")
+                self.report(
+                    call,
+                    f"`{callee}` writes {shape.describe()} to the bucket that triggered this handler "
+                    f"({source}), and the S3 trigger `{trigger.name}`{where} lets those keys through: "
+                    "each write invokes the function again",
+                    hint="write to another bucket, or give the trigger a prefix/suffix filter that "
+                    "excludes the keys the function writes",
+                    related=[Related(trigger.path, trigger.span, f"S3 trigger `{trigger.name}`")],
+                )
                 return
             affix = shape.prefix or shape.suffix
             test = f'key.startswith("{shape.prefix}")' if shape.prefix else f'key.endswith("{shape.suffix}")'
