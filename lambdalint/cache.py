@@ -23,7 +23,7 @@ from lambdalint.model import Edit, Finding, Fix, FixSafety, Related, Severity, S
 from lambdalint.project import LinkCandidate, LinkedFunction, Trigger
 
 CACHE_FOLDER = ".lambdalint_cache"
-FORMAT = "2"
+FORMAT = "3"
 
 
 def _span(data: List[int]) -> Span:
@@ -81,6 +81,7 @@ def link_from(data: Dict[str, Any]) -> LinkedFunction:
     )
     values["environment"] = None if data["environment"] is None else frozenset(data["environment"])
     values["allowed_actions"] = None if data["allowed_actions"] is None else tuple(data["allowed_actions"])
+    values["environment_values"] = tuple(tuple(pair) for pair in data["environment_values"])
     return LinkedFunction(**values)
 
 

@@ -106,6 +106,8 @@ class LinkedFunction:
     triggers: Tuple[Trigger, ...] = ()
     #: the names of its environment variables; ``None`` when not fully known
     environment: Optional[FrozenSet[str]] = None
+    #: the variables whose value is a literal string: (name, value)
+    environment_values: Tuple[Tuple[str, str], ...] = ()
     timeout: Optional[int] = None
     #: the IAM actions (patterns) its policies allow; ``None`` when not fully known
     allowed_actions: Optional[Tuple[str, ...]] = None
@@ -301,6 +303,9 @@ def link_candidates(template: Template, template_file: Path) -> List[LinkCandida
             function=name,
             triggers=tuple(_trigger(e, template) for e in function.events),
             environment=_environment(function),
+            environment_values=tuple(
+                sorted((name, value.value) for name, value in function.environment.items() if isinstance(value.value, str))
+            ),
             timeout=_timeout(function),
             allowed_actions=allowed_actions(function.permissions),
             template_digest=digest,

@@ -526,5 +526,15 @@ class HardcodedResource(PythonRule):
         return f'read it from an environment variable the template sets: `os.environ["{env}"]`'
 
     def finish(self) -> None:
+        # A linked template that already holds the value in a variable: name that variable.
+        by_value = {value: name for link in self.facts.links for name, value in link.environment_values}
         for hit in self._hits.values():
-            self.report(hit.node, hit.message, hint=hit.hint)
+            hint = hit.hint
+            value = hit.node.evaluated_value if isinstance(hit.node, cst.SimpleString) else None
+            name = by_value.get(value) if isinstance(value, str) else None
+            if name is not None:
+                hint = (
+                    f"the template already sets `{name}` to this value for the function: read "
+                    f'`os.environ["{name}"]` instead'
+                )
+            self.report(hit.node, hit.message, hint=hint)

@@ -1,0 +1,81 @@
+"""What flows from a linked template into the code rules (issue 5)."""
+
+from __future__ import annotations
+
+from tests.conftest import lint_tree
+
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Timeout: 5
+      Environment:
+        Variables:
+          ORDERS_TABLE: orders-prod
+      Policies:
+        - DynamoDBCrudPolicy: {{TableName: orders-prod}}
+{events}"""
+
+API_EVENTS = """\
+      Events:
+        Create:
+          Type: Api
+          Properties: {Path: /orders, Method: post}
+"""
+
+SQS_EVENTS = """\
+      Events:
+        Orders:
+          Type: SQS
+          Properties: {Queue: arn:aws:sqs:eu-west-1:123456789012:orders}
+"""
+
+HANDLER = """\
+import json
+import boto3
+
+table = boto3.resource("dynamodb").Table("orders-prod")
+
+
+def handler(event, context):
+    for record in event.get("Records", []):
+        table.put_item(Item=json.loads(record["body"]))
+    return {"statusCode": 201}
+"""
+
+
+def test_ll201_names_the_variable_the_template_already_sets(tmp_path):
+    found = lint_tree(tmp_path, {"template.yaml": TEMPLATE.format(events=""), "src/app.py": HANDLER},
+                      select=["LL201"])
+    assert [(f.path, f.span.line) for f in found] == [("src/app.py", 4)]
+    assert found[0].hint == (
+        'the template already sets `ORDERS_TABLE` to this value for the function: read '
+        '`os.environ["ORDERS_TABLE"]` instead'
+    )
+
+
+def test_ll303_trusts_the_template_over_the_code_guess(tmp_path):
+    # The code looks like an SQS consumer; the template says API Gateway only: no LL303.
+    api = lint_tree(tmp_path / "api", {"template.yaml": TEMPLATE.format(events=API_EVENTS), "src/app.py": HANDLER},
+                    select=["LL303"])
+    assert api == []
+    sqs = lint_tree(tmp_path / "sqs", {"template.yaml": TEMPLATE.format(events=SQS_EVENTS), "src/app.py": HANDLER},
+                    select=["LL303"])
+    assert [(f.path, f.span.line) for f in sqs] == [("src/app.py", 9)]
+    assert "SQS" in sqs[0].message and "template.yaml:" in sqs[0].message
+
+
+def test_the_template_decides_which_functions_are_handlers(tmp_path):
+    code = (
+        "import boto3\n\n\ndef lambda_handler(event, context):\n    return boto3.client('s3')\n\n\n"
+        "def process(payload, ctx):\n    return boto3.client('sqs')\n"
+    )
+    template = TEMPLATE.format(events="").replace("Handler: app.handler", "Handler: app.process")
+    found = lint_tree(tmp_path, {"template.yaml": template, "src/app.py": code}, select=["LL101"])
+    # `lambda_handler` matches the naming convention, but the template names `process`
+    assert [(f.path, f.span.line) for f in found] == [("src/app.py", 9)]
