@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from lambdalint.model import FixSafety, Severity
+from lambdalint.model import Severity
 from lambdalint.python import values
 from lambdalint.rule import Example, Option, PythonRule
 

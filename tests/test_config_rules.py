@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Set, Tuple
 
 import pytest
 
