@@ -413,3 +413,21 @@ def test_ll202_more_shapes(tmp_path, code, lines):
 )
 def test_ll202_quiet(tmp_path, code):
     assert lint_one(tmp_path, code, "LL202") == []
+
+
+def test_noqa_on_the_reported_line_silences_a_constant(tmp_path):
+    code = (
+        "import boto3\n\nPUBLIC_DATA = 'noaa-ghcn-pds'  # noqa: LL201 - a public dataset\n"
+        "ORDERS = 'orders-prod'\n\ndef handler(event, context):\n"
+        "    boto3.client('s3').get_object(Bucket=PUBLIC_DATA, Key='k')\n"
+        "    boto3.client('s3').get_object(Bucket=ORDERS, Key='k')\n"
+    )
+    assert [f.span.line for f in lint_one(tmp_path, code, "LL201")] == [4]
+
+
+def test_crlf_and_bom_files(tmp_path):
+    code = "\ufeffimport boto3\r\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\r\nT = boto3.resource('dynamodb').Table('orders-prod')\r\n"
+    path = tmp_path / "app.py"
+    path.write_bytes(code.encode("utf-8"))
+    found = lint_tree(tmp_path, {}, select=["LL201", "LL202"])
+    assert [(f.span.line, f.rule_id) for f in found] == [(2, "LL202"), (3, "LL201")]
