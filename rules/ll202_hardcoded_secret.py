@@ -123,6 +123,8 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
         return False  # a header or field name such as "X-Api-Key"
     if kind == "secret" and _SLUG.match(value) and not any(ch.isdigit() for ch in value):
         return False  # ``secret = "orders-db-credentials"``: a secret's name
+    if kind not in ("password", "passphrase") and re.fullmatch(r"[A-Za-z]{1,15}", value):
+        return False  # generated tokens and keys are not short plain words: token = "start"
     return True
 
 

@@ -375,6 +375,8 @@ def test_ll202_test_files_keep_only_shape_recognised_credentials(tmp_path):
         ("class Settings:\n    db_password: str = 'Tr0ub4dor&3'\n", [2]),
         # bytes secret keys
         ("SECRET_KEY = b'\\x8f\\x1a9z-signing-key-bytes'\n", [1]),
+        # a short plain-word password is still a password (default credentials)
+        ("import pymysql\npymysql.connect(host='db', user='root', password='admin')\n", [2]),
         # an Authorization header with a literal bearer token
         ("headers = {'token': 'Bearer 5f4dcc3b5aa765d61d8327deb882cf99'}\n", [1]),
         # signing keys of jwt and hmac, inline or through a constant with an innocent name
@@ -401,6 +403,8 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         "PEM_HEADER = '-----BEGIN PRIVATE KEY-----'\n",
         "secret = 'prod/orders/db'\nSECRET = 'orders-db-credentials'\n",
         "password_prompt = 'Enter password:'\napi_key = 'missing api key'\n",
+        # plain words are not generated tokens or keys (a password may be one, see below)
+        "token = 'start'\napi_key = 'header'\nsecret = 'Internal'\n",
         "url = 'https://user@example.com/path'\n",
         "DSN = 'postgresql://{user}:{password}@{host}/db'\n",
         # a public key to verify RS256 tokens is not a secret
