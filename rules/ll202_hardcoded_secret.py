@@ -41,6 +41,8 @@ SECRET_ARGUMENTS: Dict[str, Tuple[int, str]] = {
     "hmac.digest": (0, "key"),
 }
 
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal", "::1"}
+
 #: ``scheme://user:password@host``
 _URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/:@]*):([^\s/@]+)@[^\s/@]")
 
@@ -167,8 +169,10 @@ class HardcodedSecret(PythonRule):
     too), names that are about a secret rather than the secret (`token_url`,
     `password_field`, `secret_name`, `secret_arn`, `token_type`, `next_token`,
     `ClientToken`), and values that name one (`"DB_PASSWORD"`, `"/prod/db/password"`,
-    `"X-Api-Key"`). In test files (`test-file-patterns`) only the shape-recognised
-    credentials are flagged. Messages never show the secret.
+    `"X-Api-Key"`), and URL passwords of local development databases
+    (`postgres:postgres@localhost`). In test files (`test-file-patterns`) only credentials
+    issued by a provider are flagged (AWS, GitHub, Slack, Stripe, Google keys), not fixture
+    passwords, test private keys or test database URLs. Messages never show the secret.
 
     ## Why is this bad in Lambda
     Code is copied into deployment packages, layers, container images, CI logs and every
@@ -325,14 +329,21 @@ class HardcodedSecret(PythonRule):
                 found = match.group(0)
                 if values.HOLE in found or values.is_placeholder(found):
                     continue
+                if self._in_tests and what == "a PEM private key":
+                    continue  # throwaway keys generated for tests
                 keep = 4 if what == "an AWS access key id" else 0
                 self._add(
                     _Hit(node, f"Hardcoded secret: {what} {mask(found, keep)}".rstrip()
                          if keep else f"Hardcoded secret: {what} ({mask(found)})", strong=True)
                 )
                 return
+        if self._in_tests:
+            return  # test databases have test passwords
         for match in _URL_CREDENTIALS.finditer(text):
-            password = match.group(2)
+            user, password = match.group(1), match.group(2)
+            host = text[match.end() - 1 :].split("/", 1)[0].split(":", 1)[0]
+            if password == user or host in _LOCAL_HOSTS:
+                continue  # local development defaults: postgres:postgres@localhost
             if values.HOLE in password or values.is_placeholder(password) or password.lower() in (
                 "pass", "pwd", "user", "username", "passw0rd", "secret",
             ) or password.startswith(("$", "%", "{")):

@@ -353,15 +353,19 @@ def test_ll202_never_shows_the_secret(tmp_path):
     assert all(f.severity is Severity.ERROR for f in found)
 
 
-def test_ll202_test_files_keep_only_shape_recognised_credentials(tmp_path):
-    code = "PASSWORD = 'fixture-password-1'\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\n"
+def test_ll202_test_files_keep_only_provider_credentials(tmp_path):
+    code = (
+        "PASSWORD = 'fixture-password-1'\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\n"
+        "DB = 'postgresql://app:Xk29fPq7zz@testdb/app'\n"
+        "PEM = '-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj'\n"
+    )
     found = lint_one(tmp_path / "a", code, "LL202", path="tests/test_login.py")
     assert [f.span.line for f in found] == [2]
     found = lint_one(
         tmp_path / "b", code, "LL202", path="tests/test_login.py",
         config={"options": {"LL202": {"test-file-patterns": []}}},
     )
-    assert [f.span.line for f in found] == [1, 2]
+    assert [f.span.line for f in found] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -406,6 +410,8 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         # plain words are not generated tokens or keys (a password may be one, see below)
         "token = 'start'\napi_key = 'header'\nsecret = 'Internal'\n",
         "url = 'https://user@example.com/path'\n",
+        # local development databases
+        "LOCAL = 'postgresql://postgres:postgres@db:5432/app'\nDEV = 'mysql://app:devpass1@localhost/app'\n",
         "DSN = 'postgresql://{user}:{password}@{host}/db'\n",
         # a public key to verify RS256 tokens is not a secret
         "import jwt\nPUBLIC_KEY = '-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1L-----END PUBLIC KEY-----'\n"
