@@ -149,6 +149,10 @@ def test_string_value_through_concatenation_and_fstrings():
     assert values.string_value(cst.parse_expression("name")) is None
     formatted = values.string_value(cst.parse_expression('"arn:aws:s3:::{}/*"'))
     assert values.template_text(formatted) == "arn:aws:s3:::" + values.HOLE + "/*"
+    named = values.string_value(cst.parse_expression('"arn:aws:sqs:{region}:%s:{0!s}"'))
+    assert values.template_text(named) == "arn:aws:sqs:" + ":".join([values.HOLE] * 3)
+    policy = values.string_value(cst.parse_expression("""'{"Resource": "arn:aws:s3:::b"}'"""))
+    assert values.template_text(policy) == '{"Resource": "arn:aws:s3:::b"}'
 
 
 # -- LL201 ---------------------------------------------------------------------------------------
@@ -257,6 +261,8 @@ def test_ll201_option_type_is_checked():
         ("import boto3\ns3 = boto3.resource('s3')\nsqs = boto3.resource('sqs')\nsns = boto3.resource('sns')\n"
          "s3.Object('media-prod', 'k')\nsqs.Queue('https://sqs.eu-west-1.amazonaws.com/123456789012/q')\n"
          "sns.Topic('arn:aws:sns:eu-west-1:123456789012:t')\n", [5, 6, 7]),
+        # an ARN inside a JSON policy string
+        ("POLICY = '{\"Effect\": \"Allow\", \"Resource\": \"arn:aws:s3:::media-prod/*\"}'\n", [1]),
         # download_file's bucket comes first
         ("import boto3\nboto3.client('s3').download_file('media-prod', 'k', '/tmp/k')\n", [2]),
         # the account in bucket-owner checks

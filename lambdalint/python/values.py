@@ -93,7 +93,8 @@ def string_value(node: cst.CSTNode) -> Optional[StringValue]:
     return None
 
 
-_TEMPLATE_FIELD = re.compile(r"\{[^{}]*\}|%\([^)]*\)[sdr]|%[sdr]")
+#: ``{}``, ``{0}``, ``{name}``, ``{name!r:>10}``, ``%s``, ``%(name)s`` — not ``{"json": 1}``
+_TEMPLATE_FIELD = re.compile(r"\{[\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}|%\([^)]*\)[sdr]|%[sdr]")
 
 
 def template_text(value: StringValue) -> str:
