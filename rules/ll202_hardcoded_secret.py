@@ -65,6 +65,7 @@ _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9]|\b|_|$)|[A-Z]?[a-z0-9]+|[A-Z]+")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)+$")
 _PATH = re.compile(r"^/|^[a-z0-9_.-]+(?:/[a-z0-9_.*-]+)+/?$")
+_REGEX = re.compile(r"\\[wdsWDSbBAZ]|\(\?|\[\^|\.\*|\.\+|\]\+|\]\*|\]\{")
 _AUTH_SCHEME = re.compile(r"^(bearer|basic|token|digest)\s+\S", re.IGNORECASE)
 
 
@@ -117,6 +118,8 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
         return False
     if "{" in value and "}" in value:
         return False  # a template to be formatted
+    if _REGEX.search(value):
+        return False  # a pattern: a lexer's or validator's token, not a credential
     if _PATH.match(value):
         return False  # an SSM parameter or Secrets Manager secret name
     squashed = re.sub(r"[^a-z0-9]", "", value.lower())

@@ -413,6 +413,8 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         "PEM_HEADER = '-----BEGIN PRIVATE KEY-----'\n",
         "secret = 'prod/orders/db'\nSECRET = 'orders-db-credentials'\n",
         "password_prompt = 'Enter password:'\napi_key = 'missing api key'\n",
+        # regular expressions (found linting pygments: a lexer's token pattern)
+        "jsonnet_token = r'[^\\W\\d]\\w*'\nTOKEN = '[A-Za-z0-9]{32}'\nPASSWORD = r'^(?=.*\\d).{8,}$'\n",
         # plain words are not generated tokens or keys (a password may be one, see below)
         "token = 'start'\napi_key = 'header'\nsecret = 'Internal'\n",
         "url = 'https://user@example.com/path'\n",
