@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import PositionProvider, ScopeProvider
@@ -157,7 +157,9 @@ class HardcodedResource(PythonRule):
       (not the region of services that live in one region, such as IAM or `acm` in
       us-east-1);
     - resource handles: `dynamodb.Table("...")`, `s3.Bucket("...")`, `s3.Object("...", key)`,
-      `sqs.Queue("...")`, `sns.Topic("...")`;
+      `sqs.Queue("...")`, `sns.Topic("...")` on a boto3 resource (resolved through names and
+      `self` attributes bound once; a parameter or attribute of unknown origin counts when its
+      name says so, such as `dynamodb` or `s3_resource`);
     - anywhere: an ARN with a literal region or 12-digit account id (or an S3-style ARN with a
       fixed name), an AWS URL with an account id, an SQS queue URL with a literal region.
 

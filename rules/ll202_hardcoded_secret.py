@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from lambdalint.model import FixSafety, Severity
+from lambdalint.model import Severity
 from lambdalint.python import values
 from lambdalint.rule import Example, Option, PythonRule
 
@@ -41,6 +41,8 @@ SECRET_ARGUMENTS: Dict[str, Tuple[int, str]] = {
     "hmac.digest": (0, "key"),
 }
 
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal", "::1"}
+
 #: ``scheme://user:password@host``
 _URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/:@]*):([^\s/@]+)@[^\s/@]")
 
@@ -63,6 +65,7 @@ _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9]|\b|_|$)|[A-Z]?[a-z0-9]+|[A-Z]+")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)+$")
 _PATH = re.compile(r"^/|^[a-z0-9_.-]+(?:/[a-z0-9_.*-]+)+/?$")
+_REGEX = re.compile(r"\\[wdsWDSbBAZ]|\(\?|\[\^|\.\*|\.\+|\]\+|\]\*|\]\{")
 _AUTH_SCHEME = re.compile(r"^(bearer|basic|token|digest)\s+\S", re.IGNORECASE)
 
 
@@ -115,6 +118,8 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
         return False
     if "{" in value and "}" in value:
         return False  # a template to be formatted
+    if _REGEX.search(value):
+        return False  # a pattern: a lexer's or validator's token, not a credential
     if _PATH.match(value):
         return False  # an SSM parameter or Secrets Manager secret name
     squashed = re.sub(r"[^a-z0-9]", "", value.lower())
@@ -123,6 +128,8 @@ def looks_like_secret_value(text: str, identifier: str, kind: str) -> bool:
         return False  # a header or field name such as "X-Api-Key"
     if kind == "secret" and _SLUG.match(value) and not any(ch.isdigit() for ch in value):
         return False  # ``secret = "orders-db-credentials"``: a secret's name
+    if kind not in ("password", "passphrase") and re.fullmatch(r"[A-Za-z]{1,15}", value):
+        return False  # generated tokens and keys are not short plain words: token = "start"
     return True
 
 
@@ -165,8 +172,10 @@ class HardcodedSecret(PythonRule):
     too), names that are about a secret rather than the secret (`token_url`,
     `password_field`, `secret_name`, `secret_arn`, `token_type`, `next_token`,
     `ClientToken`), and values that name one (`"DB_PASSWORD"`, `"/prod/db/password"`,
-    `"X-Api-Key"`). In test files (`test-file-patterns`) only the shape-recognised
-    credentials are flagged. Messages never show the secret.
+    `"X-Api-Key"`), and URL passwords of local development databases
+    (`postgres:postgres@localhost`). In test files (`test-file-patterns`) only credentials
+    issued by a provider are flagged (AWS, GitHub, Slack, Stripe, Google keys), not fixture
+    passwords, test private keys or test database URLs. Messages never show the secret.
 
     ## Why is this bad in Lambda
     Code is copied into deployment packages, layers, container images, CI logs and every
@@ -323,14 +332,21 @@ class HardcodedSecret(PythonRule):
                 found = match.group(0)
                 if values.HOLE in found or values.is_placeholder(found):
                     continue
+                if self._in_tests and what == "a PEM private key":
+                    continue  # throwaway keys generated for tests
                 keep = 4 if what == "an AWS access key id" else 0
                 self._add(
                     _Hit(node, f"Hardcoded secret: {what} {mask(found, keep)}".rstrip()
                          if keep else f"Hardcoded secret: {what} ({mask(found)})", strong=True)
                 )
                 return
+        if self._in_tests:
+            return  # test databases have test passwords
         for match in _URL_CREDENTIALS.finditer(text):
-            password = match.group(2)
+            user, password = match.group(1), match.group(2)
+            host = text[match.end() - 1 :].split("/", 1)[0].split(":", 1)[0]
+            if password == user or host in _LOCAL_HOSTS:
+                continue  # local development defaults: postgres:postgres@localhost
             if values.HOLE in password or values.is_placeholder(password) or password.lower() in (
                 "pass", "pwd", "user", "username", "passw0rd", "secret",
             ) or password.startswith(("$", "%", "{")):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 from libcst.metadata import ScopeProvider
@@ -102,7 +102,8 @@ class HttpCallWithoutTimeout(PythonRule):
     - `httpx` only where the timeout is switched off: `timeout=None` or
       `httpx.Timeout(None)` (httpx's default is 5 seconds).
 
-    Imports are resolved (`import requests as r`, `from requests import get as fetch`). The
+    Imports are resolved (`import requests as r`, `from requests import get as fetch`), and
+    so are sessions, pools and clients bound once to a name or to a `self` attribute. The
     rule looks at the whole module, not only at handlers: a hang in a helper is a hang of the
     function. Calls that spread `**kwargs` (which may hold a timeout), sessions with a mounted
     adapter (`s.mount(...)`, the usual place for a default timeout) and modules that call
@@ -299,7 +300,9 @@ class HttpCallWithoutTimeout(PythonRule):
         return None
 
     def _timeout_state(self, call: cst.Call, positional_index: Optional[int] = None) -> str:
-        """``set``, ``missing`` or ``none`` (explicitly switched off) for ``call``'s timeout."""
+        """``call``'s timeout: ``set`` (or possibly set: a variable, ``**kwargs``, enough
+        positional arguments), ``missing``, ``none`` (``timeout=None``) or ``unlimited`` (a
+        timeout object without limits, such as ``httpx.Timeout(None)``)."""
         if values.has_star_kwargs(call):
             return "set"
         if positional_index is not None and (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Set, Tuple
 
 import pytest
 
@@ -149,6 +149,10 @@ def test_string_value_through_concatenation_and_fstrings():
     assert values.string_value(cst.parse_expression("name")) is None
     formatted = values.string_value(cst.parse_expression('"arn:aws:s3:::{}/*"'))
     assert values.template_text(formatted) == "arn:aws:s3:::" + values.HOLE + "/*"
+    named = values.string_value(cst.parse_expression('"arn:aws:sqs:{region}:%s:{0!s}"'))
+    assert values.template_text(named) == "arn:aws:sqs:" + ":".join([values.HOLE] * 3)
+    policy = values.string_value(cst.parse_expression("""'{"Resource": "arn:aws:s3:::b"}'"""))
+    assert values.template_text(policy) == '{"Resource": "arn:aws:s3:::b"}'
 
 
 # -- LL201 ---------------------------------------------------------------------------------------
@@ -257,6 +261,8 @@ def test_ll201_option_type_is_checked():
         ("import boto3\ns3 = boto3.resource('s3')\nsqs = boto3.resource('sqs')\nsns = boto3.resource('sns')\n"
          "s3.Object('media-prod', 'k')\nsqs.Queue('https://sqs.eu-west-1.amazonaws.com/123456789012/q')\n"
          "sns.Topic('arn:aws:sns:eu-west-1:123456789012:t')\n", [5, 6, 7]),
+        # an ARN inside a JSON policy string
+        ("POLICY = '{\"Effect\": \"Allow\", \"Resource\": \"arn:aws:s3:::media-prod/*\"}'\n", [1]),
         # download_file's bucket comes first
         ("import boto3\nboto3.client('s3').download_file('media-prod', 'k', '/tmp/k')\n", [2]),
         # the account in bucket-owner checks
@@ -353,15 +359,19 @@ def test_ll202_never_shows_the_secret(tmp_path):
     assert all(f.severity is Severity.ERROR for f in found)
 
 
-def test_ll202_test_files_keep_only_shape_recognised_credentials(tmp_path):
-    code = "PASSWORD = 'fixture-password-1'\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\n"
+def test_ll202_test_files_keep_only_provider_credentials(tmp_path):
+    code = (
+        "PASSWORD = 'fixture-password-1'\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\n"
+        "DB = 'postgresql://app:Xk29fPq7zz@testdb/app'\n"
+        "PEM = '-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj'\n"
+    )
     found = lint_one(tmp_path / "a", code, "LL202", path="tests/test_login.py")
     assert [f.span.line for f in found] == [2]
     found = lint_one(
         tmp_path / "b", code, "LL202", path="tests/test_login.py",
         config={"options": {"LL202": {"test-file-patterns": []}}},
     )
-    assert [f.span.line for f in found] == [1, 2]
+    assert [f.span.line for f in found] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -375,6 +385,8 @@ def test_ll202_test_files_keep_only_shape_recognised_credentials(tmp_path):
         ("class Settings:\n    db_password: str = 'Tr0ub4dor&3'\n", [2]),
         # bytes secret keys
         ("SECRET_KEY = b'\\x8f\\x1a9z-signing-key-bytes'\n", [1]),
+        # a short plain-word password is still a password (default credentials)
+        ("import pymysql\npymysql.connect(host='db', user='root', password='admin')\n", [2]),
         # an Authorization header with a literal bearer token
         ("headers = {'token': 'Bearer 5f4dcc3b5aa765d61d8327deb882cf99'}\n", [1]),
         # signing keys of jwt and hmac, inline or through a constant with an innocent name
@@ -401,7 +413,13 @@ def test_ll202_more_shapes(tmp_path, code, lines):
         "PEM_HEADER = '-----BEGIN PRIVATE KEY-----'\n",
         "secret = 'prod/orders/db'\nSECRET = 'orders-db-credentials'\n",
         "password_prompt = 'Enter password:'\napi_key = 'missing api key'\n",
+        # regular expressions (found linting pygments: a lexer's token pattern)
+        "jsonnet_token = r'[^\\W\\d]\\w*'\nTOKEN = '[A-Za-z0-9]{32}'\nPASSWORD = r'^(?=.*\\d).{8,}$'\n",
+        # plain words are not generated tokens or keys (a password may be one, see below)
+        "token = 'start'\napi_key = 'header'\nsecret = 'Internal'\n",
         "url = 'https://user@example.com/path'\n",
+        # local development databases
+        "LOCAL = 'postgresql://postgres:postgres@db:5432/app'\nDEV = 'mysql://app:devpass1@localhost/app'\n",
         "DSN = 'postgresql://{user}:{password}@{host}/db'\n",
         # a public key to verify RS256 tokens is not a secret
         "import jwt\nPUBLIC_KEY = '-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1L-----END PUBLIC KEY-----'\n"
@@ -413,3 +431,21 @@ def test_ll202_more_shapes(tmp_path, code, lines):
 )
 def test_ll202_quiet(tmp_path, code):
     assert lint_one(tmp_path, code, "LL202") == []
+
+
+def test_noqa_on_the_reported_line_silences_a_constant(tmp_path):
+    code = (
+        "import boto3\n\nPUBLIC_DATA = 'noaa-ghcn-pds'  # noqa: LL201 - a public dataset\n"
+        "ORDERS = 'orders-prod'\n\ndef handler(event, context):\n"
+        "    boto3.client('s3').get_object(Bucket=PUBLIC_DATA, Key='k')\n"
+        "    boto3.client('s3').get_object(Bucket=ORDERS, Key='k')\n"
+    )
+    assert [f.span.line for f in lint_one(tmp_path, code, "LL201")] == [4]
+
+
+def test_crlf_and_bom_files(tmp_path):
+    code = "\ufeffimport boto3\r\nKEY = 'AKIA4QWZ7RTYPLMN2XVB'\r\nT = boto3.resource('dynamodb').Table('orders-prod')\r\n"
+    path = tmp_path / "app.py"
+    path.write_bytes(code.encode("utf-8"))
+    found = lint_tree(tmp_path, {}, select=["LL201", "LL202"])
+    assert [(f.span.line, f.rule_id) for f in found] == [(2, "LL202"), (3, "LL201")]

@@ -544,30 +544,6 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
         elif owner in self.facts.classes:
             function.references.add(f"{owner}.{method}")
 
-    # ``with factory() as name`` and ``(name := factory())`` bind like ``name = factory()`` ------
-    # (context managers such as ``requests.Session``, ``httpx.Client`` and
-    # ``aiohttp.ClientSession`` return themselves from ``__enter__``)
-
-    def _bind_call_result(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
-            return
-        factory = qualified_names(value.func, self.get_metadata)
-        if not factory:
-            return
-        bindings = (
-            self.current_function.call_bindings
-            if self.current_function is not None
-            else self.facts.module_call_bindings
-        )
-        bindings[target.value] = factory
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._bind_call_result(node.asname.name, node.item)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind_call_result(node.target, node.value)
-
 
 def _mentions(code: str, name: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", code) is not None

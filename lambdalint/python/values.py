@@ -3,9 +3,16 @@ literal (through implicit concatenation and f-strings), the literal a name was b
 whether a value comes from configuration (``os.environ``, SSM, Secrets Manager), placeholders,
 and whether a file is a test.
 
+It also says what a call *is* (:func:`call_names`): the callee's qualified names plus, for a
+method, what made its receiver, through names bound once, ``with ... as`` targets, inline calls
+and ``self`` attributes, using libcst's scopes (so a parameter that shares a module-level
+client's name does not resolve to that client).
+
 The config/secret and timeout rules (LL201, LL202, LL301, LL302) share these; every helper is
-conservative: when it cannot be sure, it answers "unknown" (``None``/``False``) so that the rule
-stays quiet.
+conservative: when it cannot be sure, it answers "unknown" (``None``/``False``/empty) so that
+the rule stays quiet. Helpers that follow names need ``ScopeProvider`` (and
+``ParentNodeProvider``) in the calling rule's ``METADATA_DEPENDENCIES``; libcst computes scopes
+for qualified names anyway, so declaring it costs nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
@@ -86,7 +93,8 @@ def string_value(node: cst.CSTNode) -> Optional[StringValue]:
     return None
 
 
-_TEMPLATE_FIELD = re.compile(r"\{[^{}]*\}|%\([^)]*\)[sdr]|%[sdr]")
+#: ``{}``, ``{0}``, ``{name}``, ``{name!r:>10}``, ``%s``, ``%(name)s`` — not ``{"json": 1}``
+_TEMPLATE_FIELD = re.compile(r"\{[\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}|%\([^)]*\)[sdr]|%[sdr]")
 
 
 def template_text(value: StringValue) -> str:
@@ -591,7 +599,3 @@ def _class_attribute_assignments(klass: cst.ClassDef) -> Dict[str, List[cst.Base
 
     klass.visit(_Collector())
     return assignments
-
-
-def join_names(names: Iterable[str]) -> str:
-    return ", ".join(sorted(names))
