@@ -1,0 +1,70 @@
+"""Issue 5's fixture suite: realistic multi-file projects linted through the real engine.
+
+Each folder under ``tests/fixtures/projects/`` is a small repository (templates and Python code
+in their real layout). Every expected cross-file finding is marked on its line with a trailing
+comment, ``# expect: LL402`` (``# expect: LL401, LL402`` for several), in Python, YAML and HCL
+files alike; every other line must stay quiet for LL001 and LL401-LL403. The projects are full
+of must-not-trigger cases: variables from Globals or ``provider.environment``, reads with a
+default or under ``try``, unknown environments and roles, wildcard and admin policies, code on
+S3, other runtimes, ``cdk.out``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List, Set, Tuple
+
+import pytest
+
+from lambdalint.model import Finding
+from tests.conftest import lint_tree
+
+PROJECTS = Path(__file__).parent / "fixtures" / "projects"
+RULES = ["LL001", "LL401", "LL402", "LL403"]
+_EXPECT = re.compile(r"#\s*expect:\s*((?:LL\d{3}\s*,?\s*)+)")
+_MARKED_SUFFIXES = (".py", ".yaml", ".yml", ".tf")
+
+Expectation = Set[Tuple[str, int, str]]  # (path relative to the project, line, rule)
+
+
+def marked(project: Path) -> Expectation:
+    """The ``# expect:`` markers of every file of ``project``."""
+    found: Expectation = set()
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or path.suffix not in _MARKED_SUFFIXES:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for rule in re.findall(r"LL\d{3}", match.group(1)):
+                    found.add((path.relative_to(project).as_posix(), number, rule))
+    return found
+
+
+def relative(project: Path, path: str) -> str:
+    """Display paths are relative to the project (``lint_tree`` discovers from there)."""
+    shown = Path(path)
+    if shown.is_absolute():
+        return shown.resolve().relative_to(project.resolve()).as_posix()
+    return shown.as_posix()
+
+
+def findings_of(project: Path, jobs: int = 1) -> List[Finding]:
+    return lint_tree(project, {}, select=RULES, jobs=jobs)
+
+
+def linted(project: Path, jobs: int = 1) -> Expectation:
+    return {(relative(project, f.path), f.span.line, f.rule_id) for f in findings_of(project, jobs)}
+
+
+ALL_PROJECTS = sorted(p.name for p in PROJECTS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("name", ALL_PROJECTS)
+def test_marked_findings_and_nothing_else(name):
+    project = PROJECTS / name
+    expected = marked(project)
+    assert expected, "a project without expectations tests nothing"
+    assert linted(project) == expected
+
