@@ -150,6 +150,9 @@ def _code_folder(template: Template, function: Function, template_file: Path) ->
     value = code.value
     if not isinstance(value, str) or value.startswith("s3://") or value.endswith((".zip", ".jar")):
         return None
+    if value.endswith(".py"):
+        # Terraform's archive_file with source_file: the zip holds that one file at its root
+        return (base / value).parent
     return base / value
 
 

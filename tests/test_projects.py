@@ -68,3 +68,32 @@ def test_marked_findings_and_nothing_else(name):
     assert expected, "a project without expectations tests nothing"
     assert linted(project) == expected
 
+
+# -- regressions found by the projects -------------------------------------------------------
+
+_TF_SOURCE_FILE = """
+data "archive_file" "one" {
+  type        = "zip"
+  source_file = "${path.module}/src/cleanup.py"
+  output_path = "${path.module}/build/cleanup.zip"
+}
+
+resource "aws_lambda_function" "cleanup" {
+  filename         = data.archive_file.one.output_path
+  source_code_hash = data.archive_file.one.output_base64sha256
+  handler          = "HANDLER"
+  runtime          = "python3.12"
+  role             = "arn:aws:iam::123456789012:role/cleanup"
+}
+"""
+
+
+def test_archive_file_with_source_file_links_to_that_file(lint):
+    """``source_file`` puts the one file at the zip's root: ``cleanup.handler`` is that file,
+    not ``src/cleanup.py/cleanup.py`` (which used to be LL401 "is in ... which does not exist")."""
+    files = {"src/cleanup.py": "def handler(event, context):\n    return 1\n"}
+    assert lint({**files, "main.tf": _TF_SOURCE_FILE.replace("HANDLER", "cleanup.handler")}, select=RULES) == []
+    found = lint({**files, "main.tf": _TF_SOURCE_FILE.replace("HANDLER", "cleanup.handle")}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
+        ("main.tf", 11, "LL401", "did you mean `handler`?")
+    ]
