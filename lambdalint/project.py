@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -295,12 +296,51 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
         for p in folder.rglob("*.py")
         if not any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in p.relative_to(folder).parts)
     )[:500]
-    module = link.handler.rpartition(".")[0].replace(".", "/")
-    close = difflib.get_close_matches(module, modules, n=1)
-    hint = f"did you mean `{close[0].replace('/', '.')}.{link.function}`?" if close else None
+    spelled = link.handler.rpartition(".")[0]
+    directory, slash, dotted = spelled.rpartition("/")
+    module = f"{directory}/{dotted.replace('.', '/')}" if slash else spelled.replace(".", "/")
+    close = _closest_module(module, link.function, folder, modules)
+    hint = None
+    if close is not None:
+        # in the handler's own spelling: `src/handlers/orders.create` or `pkg.orders.create`
+        shown_module = close if slash else close.replace("/", ".")
+        hint = f"did you mean `{shown_module}.{link.function}`?"
     return MissingHandler(
         link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
     )
+
+
+def _closest_module(wanted: str, function: str, folder: Path, modules: List[str]) -> Optional[str]:
+    """The module a missing ``wanted`` (``src/handlers/refunds``) most likely became: one whose
+    path still has the old module's name (a moved file, ``src/refunds/handler``), preferring
+    those that define ``function``; else the closest spelling (a renamed file)."""
+    leaf = wanted.rsplit("/", 1)[-1]
+    paths = {m[: -len("/__init__")] if m.endswith("/__init__") else m: m for m in modules}
+    defining = [m for m, p in paths.items() if _defines(folder / f"{p}.py", function)]
+    moved = [m for m in paths if leaf in m.split("/")]
+    for pool, cutoff in (
+        ([m for m in moved if m in defining], 0.0),
+        (moved, 0.0),
+        (defining, 0.6),
+        (list(paths), 0.6),
+    ):
+        found = difflib.get_close_matches(wanted, pool, n=1, cutoff=cutoff)
+        if found:
+            return found[0]
+    return None
+
+
+def _defines(path: Path, name: str) -> bool:
+    """Whether the module at ``path`` plainly defines ``name`` at its top level (a cheap text
+    check: only used to choose between hints)."""
+    try:
+        if path.stat().st_size > 1_000_000:
+            return False
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    escaped = re.escape(name)
+    return re.search(rf"^(?:async\s+)?def\s+{escaped}\b|^{escaped}\s*[:=]", text, re.MULTILINE) is not None
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> Optional[str]:

@@ -97,3 +97,45 @@ def test_archive_file_with_source_file_links_to_that_file(lint):
     assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
         ("main.tf", 11, "LL401", "did you mean `handler`?")
     ]
+
+
+_SLS = "service: s\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  f:\n    handler: HANDLER\n"
+_SAM_DOTTED = (
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n"
+    "    Properties:\n      CodeUri: src/\n      Handler: HANDLER\n      Runtime: python3.12\n"
+)
+
+
+@pytest.mark.parametrize(
+    "template, handler, files, hint",
+    [
+        # a moved module: the file that still carries the old name wins over a closer spelling
+        (
+            ("serverless.yml", _SLS),
+            "src/handlers/refunds.process",
+            {"src/handlers/products.py": "def process(event, context): ...\n", "src/refunds/handler.py": "def process(event, context): ...\n"},
+            "did you mean `src/refunds/handler.process`?",
+        ),
+        # of two moved candidates, the one that defines the function
+        (
+            ("serverless.yml", _SLS),
+            "src/handlers/refunds.process",
+            {"src/refunds/models.py": "X = 1\n", "src/refunds/api.py": "def process(event, context): ...\n"},
+            "did you mean `src/refunds/api.process`?",
+        ),
+        # a dotted handler keeps its dots, and a package is named without `__init__`
+        (
+            ("template.yaml", _SAM_DOTTED),
+            "billing.invoice.handler",
+            {"src/billing/__init__.py": "", "src/billing/invoices/__init__.py": "def handler(event, context): ...\n"},
+            "did you mean `billing.invoices.handler`?",
+        ),
+    ],
+)
+def test_ll401_hint_names_where_the_module_went(lint, template, handler, files, hint):
+    """The hint used to pick the closest spelling among all modules, always with dots:
+    ``src/handlers/refunds.process`` -> `src.handlers.products.process`, a module that exists
+    but is not the one that moved."""
+    name, text = template
+    found = lint({**files, name: text.replace("HANDLER", handler)}, select=["LL401"])
+    assert [(f.path, f.rule_id, f.hint) for f in found] == [(name, "LL401", hint)]
