@@ -143,9 +143,15 @@ def _code_folder(template: Template, function: Function, template_file: Path) ->
     """The folder the handler is relative to, or None when it is not on this disk (S3, image,
     a zip file built elsewhere, an unknown value)."""
     base = template_file.parent
-    if template.format == "serverless":
-        return base
     code = function.code_uri
+    if template.format == "serverless":
+        # the loader gives the code folder as a display path (the folder of serverless.yml, or
+        # a `module:` under it), or the `package.artifact` zip relative to serverless.yml
+        if code is None:
+            return base
+        if not isinstance(code.value, str) or code.value.endswith((".zip", ".jar")):
+            return None
+        return base / posixpath.relpath(code.value, posixpath.dirname(template.path) or ".")
     if code is None:
         return base if template.format in ("sam", "cloudformation") else None
     value = code.value

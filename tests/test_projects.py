@@ -139,3 +139,43 @@ def test_ll401_hint_names_where_the_module_went(lint, template, handler, files, 
     name, text = template
     found = lint({**files, name: text.replace("HANDLER", handler)}, select=["LL401"])
     assert [(f.path, f.rule_id, f.hint) for f in found] == [(name, "LL401", hint)]
+
+
+_SLS_PACKAGING = """service: s
+provider:
+  name: aws
+  runtime: python3.12
+  environment:
+    STAGE: dev
+PACKAGE
+functions:
+  api:
+    handler: handler.main
+    module: services/api
+  worker:
+    handler: worker.run
+    package:
+      artifact: dist/worker.zip
+"""
+
+
+def test_serverless_module_and_package_artifact(lint):
+    """serverless-python-requirements' ``module: services/api`` zips that folder's contents,
+    so ``handler.main`` is ``services/api/handler.py``; a ``package.artifact`` zip is built
+    elsewhere. Both used to be LL401 "names `handler.py`, which does not exist"."""
+    files = {
+        "services/api/handler.py": "import os\n\ndef main(event, context):\n    return os.environ['TABLE']\n",
+        "serverless.yml": _SLS_PACKAGING.replace("PACKAGE\n", ""),
+    }
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("services/api/handler.py", 4, "LL402")]
+    assert found[0].related[0].path == "serverless.yml" and found[0].related[0].span.line == 8
+    # a service-wide artifact: nothing here is the deployed code
+    files["serverless.yml"] = _SLS_PACKAGING.replace("PACKAGE\n", "package:\n  artifact: dist/all.zip\n")
+    assert lint(files, select=RULES) == []
+    # the module's handler is checked where the module is
+    files["serverless.yml"] = _SLS_PACKAGING.replace("PACKAGE\n", "").replace("handler.main", "handler.mian")
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
+        ("serverless.yml", 9, "LL401", "did you mean `main`?"),
+    ]
