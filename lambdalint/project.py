@@ -131,8 +131,10 @@ def _string(item: Optional[Located]) -> Optional[str]:
     return item.value if item is not None and isinstance(item.value, str) else None
 
 
-def _is_python(function: Function) -> Optional[bool]:
+def _is_python(function: Function, template_format: str = "") -> Optional[bool]:
     """True/False when the runtime is known, None when it is not."""
+    if function.runtime is None and template_format == "serverless":
+        return False  # the Serverless Framework's default runtime is Node.js
     runtime = _string(function.runtime)
     if runtime is None:
         return None
@@ -255,7 +257,8 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
     missing: List[MissingHandler] = []
     for function in template.functions:
         handler = _string(function.handler)
-        if handler is None or function.inline_code is not None or _is_python(function) is False:
+        python = _is_python(function, template.format)
+        if handler is None or function.inline_code is not None or python is False:
             continue
         folder = _code_folder(template, function, template_file)
         if folder is None:
@@ -281,7 +284,7 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
         if existing is not None:
             links.append(link)
             continue
-        if _is_python(function) is None and not any(folder.glob("*.py")):
+        if python is None and not any(folder.glob("*.py")):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
         missing.append(_missing(link, folder, files[0], template_file))
     return links, missing

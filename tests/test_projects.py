@@ -179,3 +179,21 @@ def test_serverless_module_and_package_artifact(lint):
     assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
         ("serverless.yml", 9, "LL401", "did you mean `main`?"),
     ]
+
+
+def test_serverless_without_a_runtime_is_node(lint):
+    """The Serverless Framework's default runtime is Node.js: ``handler.main`` is handler.js,
+    even when a Python tool sits in the folder (it was LL401 "names `handler.py`")."""
+    files = {
+        "serverless.yml": "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: handler.main\n",
+        "handler.js": "module.exports.main = async () => ({});\n",
+        "scripts.py": "print('a deploy helper')\n",
+    }
+    assert lint(files, select=RULES) == []
+    # a runtime that is set but unresolved is unknown, not Node.js: with the Python file present,
+    # the link is made and its own problems are reported
+    files["serverless.yml"] = files["serverless.yml"].replace(
+        "name: aws\n", "name: aws\n  runtime: ${self:custom.runtime}\n"
+    ).replace("handler.main", "scripts.main")
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("serverless.yml", 7, "LL401")]
