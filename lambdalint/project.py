@@ -26,6 +26,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
@@ -284,10 +285,19 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
         if existing is not None:
             links.append(link)
             continue
-        if python is None and not any(folder.glob("*.py")):
+        if python is None and (not any(folder.glob("*.py")) or _other_language(files[0])):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
         missing.append(_missing(link, folder, files[0], template_file))
     return links, missing
+
+
+def _other_language(expected: Path) -> bool:
+    """Whether the handler's module exists in another language (``index.js`` for
+    ``index.handler``): with an unknown runtime, the function is probably not Python."""
+    try:
+        return any(p.suffix != ".py" for p in expected.parent.glob(f"{glob_escape(expected.stem)}.*"))
+    except OSError:
+        return False
 
 
 def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: Path) -> MissingHandler:

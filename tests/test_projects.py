@@ -197,3 +197,19 @@ def test_serverless_without_a_runtime_is_node(lint):
     ).replace("handler.main", "scripts.main")
     found = lint(files, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("serverless.yml", 7, "LL401")]
+
+
+def test_unknown_runtime_with_the_module_in_another_language(lint):
+    """A runtime from a parameter is unknown; ``index.handler`` next to ``index.js`` is the Node
+    function's, even with a build script in the folder (it was LL401 "names `web/index.py`")."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\nParameters:\n  Runtime:\n    Type: String\n"
+        "Resources:\n  Web:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: web/\n      Handler: index.handler\n      Runtime: !Ref Runtime\n"
+    )
+    files = {"template.yaml": template, "web/index.mjs": "export const handler = async () => ({});\n", "web/build.py": "X = 1\n"}
+    assert lint(files, select=RULES) == []
+    # without the .mjs, the Python files make a Python function likely: the handler is checked
+    del files["web/index.mjs"]
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 10, "LL401")]
