@@ -199,7 +199,7 @@ def test_serverless_without_a_runtime_is_node(lint):
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("serverless.yml", 7, "LL401")]
 
 
-def test_unknown_runtime_with_the_module_in_another_language(lint):
+def test_unknown_runtime_with_the_module_in_another_language(tmp_path):
     """A runtime from a parameter is unknown; ``index.handler`` next to ``index.js`` is the Node
     function's, even with a build script in the folder (it was LL401 "names `web/index.py`")."""
     template = (
@@ -208,8 +208,8 @@ def test_unknown_runtime_with_the_module_in_another_language(lint):
         "      CodeUri: web/\n      Handler: index.handler\n      Runtime: !Ref Runtime\n"
     )
     files = {"template.yaml": template, "web/index.mjs": "export const handler = async () => ({});\n", "web/build.py": "X = 1\n"}
-    assert lint(files, select=RULES) == []
+    assert lint_tree(tmp_path / "node", files, select=RULES) == []
     # without the .mjs, the Python files make a Python function likely: the handler is checked
     del files["web/index.mjs"]
-    found = lint(files, select=RULES)
+    found = lint_tree(tmp_path / "python", files, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 10, "LL401")]
