@@ -213,3 +213,17 @@ def test_unknown_runtime_with_the_module_in_another_language(tmp_path):
     del files["web/index.mjs"]
     found = lint_tree(tmp_path / "python", files, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 10, "LL401")]
+
+
+_SAM_ONE = (
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  Table:\n    Type: AWS::DynamoDB::Table\n"
+    "  Queue:\n    Type: AWS::SQS::Queue\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+    "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n      Timeout: 10\n"
+    "      Policies:\n        - DynamoDBReadPolicy:\n            TableName: !Ref Table\n"
+)
+
+
+def test_ll403_get_caller_identity_needs_no_permission(lint):
+    """``sts:GetCallerIdentity`` is allowed for every principal (it was LL403)."""
+    code = "import boto3\n\ndef handler(event, context):\n    return boto3.client('sts').get_caller_identity()['Account']\n"
+    assert lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES) == []
