@@ -54,6 +54,15 @@ MANAGED_POLICY_ACTIONS: Dict[str, Tuple[str, ...]] = {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
     ),
+    "AWSLambdaKinesisExecutionRole": (
+        "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+        "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:ListStreams", "kinesis:SubscribeToShard",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    ),
+    "AWSLambdaDynamoDBExecutionRole": (
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    ),
     "AWSXRayDaemonWriteAccess": (
         "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
         "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
@@ -64,6 +73,15 @@ MANAGED_POLICY_ACTIONS: Dict[str, Tuple[str, ...]] = {
     "AmazonDynamoDBReadOnlyAccess": ("dynamodb:BatchGet*", "dynamodb:Describe*", "dynamodb:Get*", "dynamodb:List*", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect"),
     "AmazonSQSFullAccess": ("sqs:*",),
     "AmazonSNSFullAccess": ("sns:*",),
+}
+
+
+#: what SAM and the Serverless Framework add to a function's generated role by themselves: the
+#: basic execution role always, and the poller's permissions for each polled event source
+_IMPLIED_BY_EVENT = {
+    "sqs": "AWSLambdaSQSQueueExecutionRole",
+    "kinesis": "AWSLambdaKinesisExecutionRole",
+    "dynamodb": "AWSLambdaDynamoDBExecutionRole",
 }
 
 
@@ -243,6 +261,19 @@ def allowed_actions(permissions: Permissions) -> Optional[Tuple[str, ...]]:
     return tuple(dict.fromkeys(actions))
 
 
+def _with_implied(allowed: Optional[Tuple[str, ...]], function: Function, template: Template) -> Optional[Tuple[str, ...]]:
+    """``allowed`` plus what SAM and Serverless grant without being asked (see _IMPLIED_BY_EVENT).
+    Plain CloudFormation and Terraform grant nothing by themselves."""
+    if allowed is None or template.format not in ("sam", "serverless"):
+        return allowed
+    implied = list(MANAGED_POLICY_ACTIONS["AWSLambdaBasicExecutionRole"])
+    for event in function.events:
+        name = _IMPLIED_BY_EVENT.get(event.kind)
+        if name is not None:
+            implied.extend(MANAGED_POLICY_ACTIONS[name])
+    return tuple(dict.fromkeys(allowed + tuple(implied)))
+
+
 def action_allowed(action: str, allowed: Iterable[str]) -> bool:
     """Whether ``service:Action`` matches one of the ``allowed`` patterns (IAM matches action
     names case-insensitively, with ``*`` and ``?`` wildcards)."""
@@ -280,7 +311,7 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
             triggers=tuple(_trigger(e, template) for e in function.events),
             environment=_environment(function),
             timeout=_timeout(function),
-            allowed_actions=allowed_actions(function.permissions),
+            allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
         )
         if existing is not None:
             links.append(link)

@@ -227,3 +227,36 @@ def test_ll403_get_caller_identity_needs_no_permission(lint):
     """``sts:GetCallerIdentity`` is allowed for every principal (it was LL403)."""
     code = "import boto3\n\ndef handler(event, context):\n    return boto3.client('sts').get_caller_identity()['Account']\n"
     assert lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES) == []
+
+
+_SQS_EVENT = "      Events:\n        Jobs:\n          Type: SQS\n          Properties:\n            Queue: !GetAtt Queue.Arn\n"
+_STREAM_EVENT = (
+    "      Events:\n        Changes:\n          Type: DynamoDB\n          Properties:\n"
+    "            Stream: !GetAtt Table.StreamArn\n            StartingPosition: LATEST\n"
+)
+
+
+def test_ll403_counts_what_sam_and_serverless_grant_for_polled_events(tmp_path):
+    """SAM and Serverless give a function with an SQS (Kinesis, DynamoDB stream) event the
+    poller's permissions: deleting the message by hand was reported as AccessDenied. What they
+    do not grant (ChangeMessageVisibility) still is."""
+    code = (
+        "import boto3\n\nsqs = boto3.client('sqs')\nstreams = boto3.client('dynamodbstreams')\n\n\n"
+        "def handler(event, context):\n    sqs.delete_message(QueueUrl='q', ReceiptHandle='r')\n"
+        "    sqs.change_message_visibility(QueueUrl='q', ReceiptHandle='r', VisibilityTimeout=0)\n"
+        "    streams.get_records(ShardIterator='i')\n"
+    )
+    files = {"template.yaml": _SAM_ONE + _SQS_EVENT + _STREAM_EVENT.replace("      Events:\n", ""), "src/app.py": code}
+    found = lint_tree(tmp_path / "sam", files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.message.split(" needs ")[0]) for f in found] == [
+        ("src/app.py", 9, "LL403", "`change_message_visibility`")
+    ]
+    sls = (
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  iamRoleStatements:\n"
+        "    - Effect: Allow\n      Action: dynamodb:GetItem\n      Resource: '*'\nfunctions:\n  f:\n"
+        "    handler: app.handler\n    events:\n      - sqs:\n          arn: arn:aws:sqs:eu-west-1:123456789012:q\n"
+    )
+    found = lint_tree(tmp_path / "sls", {"serverless.yml": sls, "app.py": code}, select=RULES)
+    assert sorted((f.span.line, f.message.split(" needs ")[0]) for f in found) == [
+        (9, "`change_message_visibility`"), (10, "`get_records`"),
+    ]
