@@ -260,3 +260,32 @@ def test_ll403_counts_what_sam_and_serverless_grant_for_polled_events(tmp_path):
     assert sorted((f.span.line, f.message.split(" needs ")[0]) for f in found) == [
         (9, "`change_message_visibility`"), (10, "`get_records`"),
     ]
+
+
+_PUT = "import boto3\n\ntable = boto3.resource('dynamodb').Table('t')\n\n\ndef handler(event, context):\n    table.put_item(Item={})\n"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # an AWS::Serverless::Connector from the function
+        "  Conn:\n    Type: AWS::Serverless::Connector\n    Properties:\n      Source:\n        Id: Fn\n"
+        "      Destination:\n        Id: Table\n      Permissions:\n        - Write\n",
+        # an embedded connector (a resource attribute beside Properties)
+        "    Connectors:\n      TableConn:\n        Properties:\n          Destination:\n            Id: Table\n"
+        "          Permissions:\n            - Write\n",
+        # a policy attached to the role SAM generates for the function
+        "  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: extra\n      Roles:\n"
+        "        - !Ref FnRole\n      PolicyDocument:\n        Statement:\n          - Effect: Allow\n"
+        "            Action: dynamodb:PutItem\n            Resource: '*'\n",
+    ],
+    ids=["connector", "embedded-connector", "policy-on-generated-role"],
+)
+def test_ll403_quiet_when_sam_grants_the_role_elsewhere(tmp_path, extra):
+    """Permissions granted outside ``Policies`` made LL403 report AccessDenied for a call that
+    is allowed; the function's permissions are now not fully known, so LL403 stays quiet."""
+    files = {"template.yaml": _SAM_ONE + extra, "src/app.py": _PUT}
+    assert lint_tree(tmp_path / "with", files, select=RULES) == []
+    # the same function without the extra grant is reported
+    found = lint_tree(tmp_path / "without", {**files, "template.yaml": _SAM_ONE}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 7, "LL403")]
