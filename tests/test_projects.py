@@ -289,3 +289,30 @@ def test_ll403_quiet_when_sam_grants_the_role_elsewhere(tmp_path, extra):
     # the same function without the extra grant is reported
     found = lint_tree(tmp_path / "without", {**files, "template.yaml": _SAM_ONE}, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 7, "LL403")]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nos.environ.setdefault('SERVICE', 'orders')\nNAME = os.environ['SERVICE']\n\ndef handler(event, context):\n    return NAME\n",
+        "import os\nos.environ['SERVICE'] = 'orders'\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\nos.environ.update({'SERVICE': 'orders'})\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\nfrom dotenv import load_dotenv\n\nload_dotenv()\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\n\ndef handler(event, context):\n    if 'SERVICE' not in os.environ:\n        return None\n    return os.environ['SERVICE']\n",
+        "import os\n\ndef handler(event, context):\n    if not os.environ.get('SERVICE'):\n        raise RuntimeError('set SERVICE')\n    return os.environ['SERVICE']\n",
+    ],
+    ids=["setdefault", "assigned", "update", "dotenv", "early-return", "raise-first"],
+)
+def test_ll402_quiet_when_the_module_sets_or_checks_the_variable(tmp_path, code):
+    """Each of these was reported as a KeyError although the code sets the variable itself or
+    checks it before reading it."""
+    assert lint_tree(tmp_path, {"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES) == []
+
+
+def test_ll402_a_check_in_another_function_does_not_guard(lint):
+    code = (
+        "import os\n\ndef configured():\n    if 'SERVICE' in os.environ:\n        return True\n\n\n"
+        "def handler(event, context):\n    return os.environ['SERVICE']\n"
+    )
+    found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 9, "LL402")]
