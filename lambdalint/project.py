@@ -333,13 +333,26 @@ def _other_language(expected: Path) -> bool:
 
 def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: Path) -> MissingHandler:
     base = template_file.parent
-    shown = os.path.relpath(expected, base).replace(os.sep, "/")
+
+    def display(path: Path) -> str:
+        """``path`` as the report shows files: relative to where the template's display path
+        is relative to (``services/worker/app.py``, not ``../../services/worker/app.py``)."""
+        relative = os.path.relpath(path, base).replace(os.sep, "/")
+        return posixpath.normpath(posixpath.join(posixpath.dirname(link.template_path), relative))
+
+    shown = display(expected)
     if not folder.is_dir():
-        where = os.path.relpath(folder, base).replace(os.sep, "/")
+        hint = "point the function's code location (CodeUri, source_dir) at the folder that holds the code"
+        siblings = []
+        if folder.parent.is_dir():
+            siblings = sorted(d.name for d in folder.parent.iterdir() if d.is_dir() and not d.name.startswith("."))
+        close = difflib.get_close_matches(folder.name, siblings, n=1)
+        if close:
+            hint = f"did you mean `{display(folder.parent / close[0])}/`?"
         return MissingHandler(
             link,
-            f"Handler `{link.handler}` of `{link.logical_id}` is in `{where}/`, which does not exist",
-            "point CodeUri (or the handler's path) at the folder that holds the code",
+            f"Handler `{link.handler}` of `{link.logical_id}` is in `{display(folder)}/`, which does not exist",
+            hint,
         )
     modules = sorted(
         str(p.relative_to(folder).with_suffix("")).replace(os.sep, "/")

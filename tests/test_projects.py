@@ -316,3 +316,35 @@ def test_ll402_a_check_in_another_function_does_not_guard(lint):
     )
     found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 9, "LL402")]
+
+
+# -- what the user reads -------------------------------------------------------------------------
+
+
+def _finding(project: str, path: str, line: int, rule: str) -> Finding:
+    found = [
+        f for f in findings_of(PROJECTS / project)
+        if relative(PROJECTS / project, f.path) == path and f.span.line == line and f.rule_id == rule
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_ll401_messages_name_files_as_the_report_does():
+    """Paths in LL401 messages are shown like the report's own paths (they were relative to the
+    template: `../../services/worker/reports.py`), and a wrong code folder gets the closest
+    existing folder as its hint."""
+    wrong_folder = _finding("sam_orders", "template.yaml", 83, "LL401")
+    assert wrong_folder.message == "Handler `app.handler` of `PaymentFunction` is in `src/payments/`, which does not exist"
+    assert wrong_folder.hint == "did you mean `src/payment/`?"
+    renamed = _finding("two_stacks", "stacks/worker/template.yaml", 44, "LL401")
+    assert renamed.message == (
+        "Handler `reports.weekly` of `ReportFunction` names `services/worker/reports.py`, which does not exist"
+    )
+    assert renamed.hint == "did you mean `report.weekly`?"
+    moved = _finding("serverless_shop", "serverless.yml", 55, "LL401")
+    assert moved.hint == "did you mean `src/refunds/handler.process`?"
+    function = _finding("sam_orders", "template.yaml", 68, "LL401")
+    assert function.message == "Handler `app.lambda_handler` of `GetOrderFunction`: src/get_order/app.py defines no `lambda_handler`"
+    assert function.hint == "did you mean `handler`?"
+    assert (function.span.column, function.span.end_column) == (16, 34)  # the handler's value
