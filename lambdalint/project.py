@@ -25,7 +25,9 @@ import difflib
 import hashlib
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field, replace
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
@@ -53,6 +55,15 @@ MANAGED_POLICY_ACTIONS: Dict[str, Tuple[str, ...]] = {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
     ),
+    "AWSLambdaKinesisExecutionRole": (
+        "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+        "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:ListStreams", "kinesis:SubscribeToShard",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    ),
+    "AWSLambdaDynamoDBExecutionRole": (
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    ),
     "AWSXRayDaemonWriteAccess": (
         "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
         "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
@@ -63,6 +74,15 @@ MANAGED_POLICY_ACTIONS: Dict[str, Tuple[str, ...]] = {
     "AmazonDynamoDBReadOnlyAccess": ("dynamodb:BatchGet*", "dynamodb:Describe*", "dynamodb:Get*", "dynamodb:List*", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect"),
     "AmazonSQSFullAccess": ("sqs:*",),
     "AmazonSNSFullAccess": ("sns:*",),
+}
+
+
+#: what SAM and the Serverless Framework add to a function's generated role by themselves: the
+#: basic execution role always, and the poller's permissions for each polled event source
+_IMPLIED_BY_EVENT = {
+    "sqs": "AWSLambdaSQSQueueExecutionRole",
+    "kinesis": "AWSLambdaKinesisExecutionRole",
+    "dynamodb": "AWSLambdaDynamoDBExecutionRole",
 }
 
 
@@ -151,8 +171,10 @@ def _string(item: Optional[Located]) -> Optional[str]:
     return item.value if item is not None and isinstance(item.value, str) else None
 
 
-def _is_python(function: Function) -> Optional[bool]:
+def _is_python(function: Function, template_format: str = "") -> Optional[bool]:
     """True/False when the runtime is known, None when it is not."""
+    if function.runtime is None and template_format == "serverless":
+        return False  # the Serverless Framework's default runtime is Node.js
     runtime = _string(function.runtime)
     if runtime is None:
         return None
@@ -163,14 +185,23 @@ def _code_folder(template: Template, function: Function, template_file: Path) ->
     """The folder the handler is relative to, or None when it is not on this disk (S3, image,
     a zip file built elsewhere, an unknown value)."""
     base = template_file.parent
-    if template.format == "serverless":
-        return base
     code = function.code_uri
+    if template.format == "serverless":
+        # the loader gives the code folder as a display path (the folder of serverless.yml, or
+        # a `module:` under it), or the `package.artifact` zip relative to serverless.yml
+        if code is None:
+            return base
+        if not isinstance(code.value, str) or code.value.endswith((".zip", ".jar")):
+            return None
+        return base / posixpath.relpath(code.value, posixpath.dirname(template.path) or ".")
     if code is None:
         return base if template.format in ("sam", "cloudformation") else None
     value = code.value
     if not isinstance(value, str) or value.startswith("s3://") or value.endswith((".zip", ".jar")):
         return None
+    if value.endswith(".py"):
+        # Terraform's archive_file with source_file: the zip holds that one file at its root
+        return (base / value).parent
     return base / value
 
 
@@ -254,6 +285,19 @@ def allowed_actions(permissions: Permissions) -> Optional[Tuple[str, ...]]:
     return tuple(dict.fromkeys(actions))
 
 
+def _with_implied(allowed: Optional[Tuple[str, ...]], function: Function, template: Template) -> Optional[Tuple[str, ...]]:
+    """``allowed`` plus what SAM and Serverless grant without being asked (see _IMPLIED_BY_EVENT).
+    Plain CloudFormation and Terraform grant nothing by themselves."""
+    if allowed is None or template.format not in ("sam", "serverless"):
+        return allowed
+    implied = list(MANAGED_POLICY_ACTIONS["AWSLambdaBasicExecutionRole"])
+    for event in function.events:
+        name = _IMPLIED_BY_EVENT.get(event.kind)
+        if name is not None:
+            implied.extend(MANAGED_POLICY_ACTIONS[name])
+    return tuple(dict.fromkeys(allowed + tuple(implied)))
+
+
 def action_allowed(action: str, allowed: Iterable[str]) -> bool:
     """Whether ``service:Action`` matches one of the ``allowed`` patterns (IAM matches action
     names case-insensitively, with ``*`` and ``?`` wildcards)."""
@@ -283,7 +327,7 @@ def link_candidates(template: Template, template_file: Path) -> List[LinkCandida
     digest = hashlib.sha256("\0".join(template.texts[p] for p in sorted(template.texts)).encode("utf-8", "surrogatepass")).hexdigest()
     for function in template.functions:
         handler = _string(function.handler)
-        python = _is_python(function)
+        python = _is_python(function, template.format)
         if handler is None or function.inline_code is not None or python is False:
             continue
         folder = _code_folder(template, function, template_file)
@@ -307,7 +351,7 @@ def link_candidates(template: Template, template_file: Path) -> List[LinkCandida
                 sorted((name, value.value) for name, value in function.environment.items() if isinstance(value.value, str))
             ),
             timeout=_timeout(function),
-            allowed_actions=allowed_actions(function.permissions),
+            allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
             template_digest=digest,
         )
         suppressed = frozenset(function.suppressed) | frozenset(template.suppressed_everywhere)
@@ -328,7 +372,9 @@ def resolve_links(candidates: Iterable[LinkCandidate]) -> Tuple[List[LinkedFunct
             links.append(replace(candidate.link, module_file=existing))
             continue
         folder = Path(candidate.folder)
-        if candidate.python is None and not any(folder.glob("*.py")):
+        if candidate.python is None and (
+            not any(folder.glob("*.py")) or _other_language(Path(candidate.candidates[0]))
+        ):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
         found = _missing(candidate.link, folder, Path(candidate.candidates[0]), Path(candidate.template_file))
         missing.append(replace(found, suppressed=candidate.suppressed))
@@ -340,27 +386,88 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
     return resolve_links(link_candidates(template, template_file))
 
 
+def _other_language(expected: Path) -> bool:
+    """Whether the handler's module exists in another language (``index.js`` for
+    ``index.handler``): with an unknown runtime, the function is probably not Python."""
+    try:
+        return any(p.suffix != ".py" for p in expected.parent.glob(f"{glob_escape(expected.stem)}.*"))
+    except OSError:
+        return False
+
+
 def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: Path) -> MissingHandler:
     base = template_file.parent
-    shown = os.path.relpath(expected, base).replace(os.sep, "/")
+
+    def display(path: Path) -> str:
+        """``path`` as the report shows files: relative to where the template's display path
+        is relative to (``services/worker/app.py``, not ``../../services/worker/app.py``)."""
+        relative = os.path.relpath(path, base).replace(os.sep, "/")
+        return posixpath.normpath(posixpath.join(posixpath.dirname(link.template_path), relative))
+
+    shown = display(expected)
     if not folder.is_dir():
-        where = os.path.relpath(folder, base).replace(os.sep, "/")
+        hint = "point the function's code location (CodeUri, source_dir) at the folder that holds the code"
+        siblings = []
+        if folder.parent.is_dir():
+            siblings = sorted(d.name for d in folder.parent.iterdir() if d.is_dir() and not d.name.startswith("."))
+        close = difflib.get_close_matches(folder.name, siblings, n=1)
+        if close:
+            hint = f"did you mean `{display(folder.parent / close[0])}/`?"
         return MissingHandler(
             link,
-            f"Handler `{link.handler}` of `{link.logical_id}` is in `{where}/`, which does not exist",
-            "point CodeUri (or the handler's path) at the folder that holds the code",
+            f"Handler `{link.handler}` of `{link.logical_id}` is in `{display(folder)}/`, which does not exist",
+            hint,
         )
     modules = sorted(
         str(p.relative_to(folder).with_suffix("")).replace(os.sep, "/")
         for p in folder.rglob("*.py")
         if not any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in p.relative_to(folder).parts)
     )[:500]
-    module = link.handler.rpartition(".")[0].replace(".", "/")
-    close = difflib.get_close_matches(module, modules, n=1)
-    hint = f"did you mean `{close[0].replace('/', '.')}.{link.function}`?" if close else None
+    spelled = link.handler.rpartition(".")[0]
+    directory, slash, dotted = spelled.rpartition("/")
+    module = f"{directory}/{dotted.replace('.', '/')}" if slash else spelled.replace(".", "/")
+    close = _closest_module(module, link.function, folder, modules)
+    hint = None
+    if close is not None:
+        # in the handler's own spelling: `src/handlers/orders.create` or `pkg.orders.create`
+        shown_module = close if slash else close.replace("/", ".")
+        hint = f"did you mean `{shown_module}.{link.function}`?"
     return MissingHandler(
         link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
     )
+
+
+def _closest_module(wanted: str, function: str, folder: Path, modules: List[str]) -> Optional[str]:
+    """The module a missing ``wanted`` (``src/handlers/refunds``) most likely became: one whose
+    path still has the old module's name (a moved file, ``src/refunds/handler``), preferring
+    those that define ``function``; else the closest spelling (a renamed file)."""
+    leaf = wanted.rsplit("/", 1)[-1]
+    paths = {m[: -len("/__init__")] if m.endswith("/__init__") else m: m for m in modules}
+    defining = [m for m, p in paths.items() if _defines(folder / f"{p}.py", function)]
+    moved = [m for m in paths if leaf in m.split("/")]
+    for pool, cutoff in (
+        ([m for m in moved if m in defining], 0.0),
+        (moved, 0.0),
+        (defining, 0.6),
+        (list(paths), 0.6),
+    ):
+        found = difflib.get_close_matches(wanted, pool, n=1, cutoff=cutoff)
+        if found:
+            return found[0]
+    return None
+
+
+def _defines(path: Path, name: str) -> bool:
+    """Whether the module at ``path`` plainly defines ``name`` at its top level (a cheap text
+    check: only used to choose between hints)."""
+    try:
+        if path.stat().st_size > 1_000_000:
+            return False
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    escaped = re.escape(name)
+    return re.search(rf"^(?:async\s+)?def\s+{escaped}\b|^{escaped}\s*[:=]", text, re.MULTILINE) is not None
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> Optional[str]:

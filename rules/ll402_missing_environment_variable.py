@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -42,7 +42,10 @@ class MissingEnvironmentVariable(PythonRule):
     `os.environ["NAME"]` reads — at module scope, in the handler, or in any function the
     handler calls — of a variable that the template does not define for that function
     (Globals and Serverless `provider.environment` included). Reads with a default
-    (`os.environ.get("NAME", ...)`, `os.getenv`), reads inside `try`, variables that Lambda
+    (`os.environ.get("NAME", ...)`, `os.getenv`), reads inside `try` or after an `if` that
+    checks the variable in the same function, variables that the module sets itself
+    (`os.environ["NAME"] = ...`, `setdefault`; `os.environ.update` and dotenv silence the
+    whole module), variables that Lambda
     sets itself (`AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, ...) and functions whose environment
     is not fully known (a whole map from a parameter or a file) are not flagged.
 
@@ -108,6 +111,35 @@ class MissingEnvironmentVariable(PythonRule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._reads: List[Tuple[str, cst.Subscript, Optional[FunctionInfo]]] = []
+        #: variables the module sets itself (``os.environ["X"] = ...``, ``setdefault``)
+        self._set: Set[str] = set()
+        #: the module fills the environment in ways we cannot list (``update``, dotenv)
+        self._filled_unknown = False
+        #: (function qualname or None, variable) tested by an ``if`` in that scope
+        self._tested: Set[Tuple[Optional[str], str]] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.facts.links:
+            return
+        names = self.qualified_names(node.func)
+        if any(n.startswith("dotenv.") for n in names) or "os.environ.update" in names:
+            self._filled_unknown = True
+        elif "os.environ.setdefault" in names and node.args and isinstance(node.args[0].value, cst.SimpleString):
+            value = node.args[0].value.evaluated_value
+            if isinstance(value, str):
+                self._set.add(value)
+
+    def visit_If(self, node: cst.If) -> None:
+        """``if "X" not in os.environ: return`` and ``if not os.environ.get("X"): raise``: the
+        author checks the variable before reading it (anywhere in this scope)."""
+        if not self.facts.links:
+            return
+        test = self.facts.module.code_for_node(node.test)
+        if "environ" not in test and "getenv" not in test:
+            return
+        scope = self.current_function.qualname if self.current_function is not None else None
+        for string in _strings(node.test):
+            self._tested.add((scope, string))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if not self.facts.links or "os.environ" not in self.qualified_names(node.value):
@@ -122,8 +154,16 @@ class MissingEnvironmentVariable(PythonRule):
             self._reads.append((name, node, self.current_function))
 
     def finish(self) -> None:
+        if self._filled_unknown:
+            return
         for name, node, function in self._reads:
-            if self._guarded(node, function) or self._is_assignment_target(node, function):
+            if self._is_assignment_target(node, function):
+                self._set.add(name)
+        for name, node, function in self._reads:
+            scope = function.qualname if function is not None else None
+            if name in self._set or (scope, name) in self._tested or self._guarded(node, function):
+                continue
+            if self._is_assignment_target(node, function):
                 continue
             lacking = [
                 link for link in self.facts.links_running(function)
@@ -164,3 +204,17 @@ class MissingEnvironmentVariable(PythonRule):
         if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Del):
             return True
         return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
+
+
+def _strings(node: cst.CSTNode) -> List[str]:
+    """The string literals in an expression."""
+    found: List[str] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_SimpleString(self, string: cst.SimpleString) -> None:
+            value = string.evaluated_value
+            if isinstance(value, str):
+                found.append(value)
+
+    node.visit(_Collect())
+    return found

@@ -437,6 +437,21 @@ def _show(item: Located) -> str:
     return str(value)
 
 
+def _mentions(item: Optional[Located], name: str) -> bool:
+    """Whether a raw (unresolved) value names resource ``name``: ``!Ref name``,
+    ``!GetAtt name.Arn``, ``Id: name``, ``${name}`` in a ``!Sub``."""
+    if item is None:
+        return False
+    value = item.value
+    if isinstance(value, str):
+        return value == name or value.startswith(name + ".") or f"${{{name}" in value
+    if isinstance(value, dict):
+        return any(_mentions(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, name) for v in value)
+    return False
+
+
 def reference_target(item: Optional[Located]) -> Optional[str]:
     if item is not None and isinstance(item.value, Reference):
         return item.value.target
@@ -855,6 +870,8 @@ class CloudFormationBuilder:
             function.on_failure = get(on_failure, "Destination") or on_failure
             if role is None:
                 self._sam_policies(function, get(properties, "Policies"))
+                if self._grants_elsewhere(logical_id):
+                    function.permissions.complete = False
             else:
                 self._use_role(function, role)
             url = get(properties, "FunctionUrlConfig")
@@ -876,6 +893,25 @@ class CloudFormationBuilder:
                 self._use_role(function, role)
         self.add_function(function)
         self.template.functions.append(function)
+
+    def _grants_elsewhere(self, logical_id: str) -> bool:
+        """Whether something outside ``Policies`` grants the role SAM generates for the function
+        (``<LogicalId>Role``): SAM connectors (embedded, or an ``AWS::Serverless::Connector``
+        from it), or an IAM policy resource attached to that role. Its permissions are then not
+        fully known here."""
+        if get(self.resources.get(logical_id), "Connectors") is not None:
+            return True  # embedded connectors: a resource attribute beside Properties
+        generated = f"{logical_id}Role"
+        for other, kind in self.types.items():
+            raw = get(self.resources.get(other), "Properties")
+            if kind == "AWS::Serverless::Connector":
+                source = get(raw, "Source")
+                if _mentions(source, logical_id) or get(source, "Id") is None:
+                    return True  # from this function, or from a source named another way
+            elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+                if _mentions(get(raw, "Roles"), generated) or _mentions(get(raw, "RoleName"), generated):
+                    return True
+        return False
 
     def _use_role(self, function: Function, role: Located) -> None:
         """A function whose permissions are those of an explicit role."""

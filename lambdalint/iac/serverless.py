@@ -421,7 +421,7 @@ class ServerlessBuilder:
             function = Function(name, span, self.path, default_timeout=SERVERLESS_DEFAULT_TIMEOUT)
             function.handler = get(definition, "handler")
             function.runtime = get(definition, "runtime") or provider_runtime
-            function.code_uri = Located(folder, span, self.path)
+            function.code_uri = self._code(definition, root, folder, span)
             function.timeout = numeric(get(definition, "timeout")) or provider_timeout
             function.environment = dict(provider_environment)
             own_environment = get(definition, "environment")
@@ -455,6 +455,20 @@ class ServerlessBuilder:
             else:
                 self._own_statements(function, definition, provider_permissions)
         return self.template
+
+    def _code(self, definition: Optional[Located], root: Located, folder: str, span) -> Located:
+        """Where the function's code is: the folder of serverless.yml; with the
+        serverless-python-requirements ``module:``, that folder under it (the zip holds its
+        contents at the root); with ``package.artifact``, the zip built elsewhere (or Unknown)."""
+        artifact = self.value(get(definition, "package", "artifact")) or self.value(get(root, "package", "artifact"))
+        if artifact is not None:
+            return artifact if isinstance(artifact.value, str) else Located(Unknown("artifact"), artifact.span, self.path)
+        module = self.value(get(definition, "module"))
+        if module is not None:
+            if not isinstance(module.value, str):
+                return Located(Unknown("module"), module.span, self.path)
+            return Located(posixpath.normpath(posixpath.join(folder, module.value)), module.span, self.path)
+        return Located(folder, span, self.path)
 
     def _merged_functions(self, node: Located) -> Located:
         """``functions: [{a: ...}, ${file(more.yml)}]``: one mapping of every function."""

@@ -56,6 +56,9 @@ METHOD_ACTIONS = {
     ("dynamodb", "batch_writer"): "BatchWriteItem",
 }
 
+#: actions that IAM never denies: they need no permission at all
+NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
+
 #: client methods that make no API call
 LOCAL_METHODS = frozenset(
     {"get_paginator", "get_waiter", "can_paginate", "close", "generate_presigned_url",
@@ -165,6 +168,6 @@ class AwsCallResolver:
             action = HANDLE_ACTIONS.get((service, kind), {}).get(method)
             if action is None:
                 return None
-        if not _known_action(prefix, action):
+        if not _known_action(prefix, action) or f"{prefix}:{action}" in NO_PERMISSION_NEEDED:
             return None
         return AwsCall(service, method, f"{prefix}:{action}", node, function)

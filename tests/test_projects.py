@@ -1,0 +1,350 @@
+"""Issue 5's fixture suite: realistic multi-file projects linted through the real engine.
+
+Each folder under ``tests/fixtures/projects/`` is a small repository (templates and Python code
+in their real layout). Every expected cross-file finding is marked on its line with a trailing
+comment, ``# expect: LL402`` (``# expect: LL401, LL402`` for several), in Python, YAML and HCL
+files alike; every other line must stay quiet for LL001 and LL401-LL403. The projects are full
+of must-not-trigger cases: variables from Globals or ``provider.environment``, reads with a
+default or under ``try``, unknown environments and roles, wildcard and admin policies, code on
+S3, other runtimes, ``cdk.out``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List, Set, Tuple
+
+import pytest
+
+from lambdalint.model import Finding
+from tests.conftest import lint_tree
+
+PROJECTS = Path(__file__).parent / "fixtures" / "projects"
+RULES = ["LL001", "LL401", "LL402", "LL403"]
+_EXPECT = re.compile(r"#\s*expect:\s*((?:LL\d{3}\s*,?\s*)+)")
+_MARKED_SUFFIXES = (".py", ".yaml", ".yml", ".tf")
+
+Expectation = Set[Tuple[str, int, str]]  # (path relative to the project, line, rule)
+
+
+def marked(project: Path) -> Expectation:
+    """The ``# expect:`` markers of every file of ``project``."""
+    found: Expectation = set()
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or path.suffix not in _MARKED_SUFFIXES:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for rule in re.findall(r"LL\d{3}", match.group(1)):
+                    found.add((path.relative_to(project).as_posix(), number, rule))
+    return found
+
+
+def relative(project: Path, path: str) -> str:
+    """Display paths are relative to the project (``lint_tree`` discovers from there)."""
+    shown = Path(path)
+    if shown.is_absolute():
+        return shown.resolve().relative_to(project.resolve()).as_posix()
+    return shown.as_posix()
+
+
+def findings_of(project: Path, jobs: int = 1) -> List[Finding]:
+    return lint_tree(project, {}, select=RULES, jobs=jobs)
+
+
+def linted(project: Path, jobs: int = 1) -> Expectation:
+    return {(relative(project, f.path), f.span.line, f.rule_id) for f in findings_of(project, jobs)}
+
+
+ALL_PROJECTS = sorted(p.name for p in PROJECTS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("name", ALL_PROJECTS)
+def test_marked_findings_and_nothing_else(name):
+    project = PROJECTS / name
+    expected = marked(project)
+    assert expected, "a project without expectations tests nothing"
+    assert linted(project) == expected
+
+
+# -- regressions found by the projects -------------------------------------------------------
+
+_TF_SOURCE_FILE = """
+data "archive_file" "one" {
+  type        = "zip"
+  source_file = "${path.module}/src/cleanup.py"
+  output_path = "${path.module}/build/cleanup.zip"
+}
+
+resource "aws_lambda_function" "cleanup" {
+  filename         = data.archive_file.one.output_path
+  source_code_hash = data.archive_file.one.output_base64sha256
+  handler          = "HANDLER"
+  runtime          = "python3.12"
+  role             = "arn:aws:iam::123456789012:role/cleanup"
+}
+"""
+
+
+def test_archive_file_with_source_file_links_to_that_file(lint):
+    """``source_file`` puts the one file at the zip's root: ``cleanup.handler`` is that file,
+    not ``src/cleanup.py/cleanup.py`` (which used to be LL401 "is in ... which does not exist")."""
+    files = {"src/cleanup.py": "def handler(event, context):\n    return 1\n"}
+    assert lint({**files, "main.tf": _TF_SOURCE_FILE.replace("HANDLER", "cleanup.handler")}, select=RULES) == []
+    found = lint({**files, "main.tf": _TF_SOURCE_FILE.replace("HANDLER", "cleanup.handle")}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
+        ("main.tf", 11, "LL401", "did you mean `handler`?")
+    ]
+
+
+_SLS = "service: s\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  f:\n    handler: HANDLER\n"
+_SAM_DOTTED = (
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n"
+    "    Properties:\n      CodeUri: src/\n      Handler: HANDLER\n      Runtime: python3.12\n"
+)
+
+
+@pytest.mark.parametrize(
+    "template, handler, files, hint",
+    [
+        # a moved module: the file that still carries the old name wins over a closer spelling
+        (
+            ("serverless.yml", _SLS),
+            "src/handlers/refunds.process",
+            {"src/handlers/products.py": "def process(event, context): ...\n", "src/refunds/handler.py": "def process(event, context): ...\n"},
+            "did you mean `src/refunds/handler.process`?",
+        ),
+        # of two moved candidates, the one that defines the function
+        (
+            ("serverless.yml", _SLS),
+            "src/handlers/refunds.process",
+            {"src/refunds/models.py": "X = 1\n", "src/refunds/api.py": "def process(event, context): ...\n"},
+            "did you mean `src/refunds/api.process`?",
+        ),
+        # a dotted handler keeps its dots, and a package is named without `__init__`
+        (
+            ("template.yaml", _SAM_DOTTED),
+            "billing.invoice.handler",
+            {"src/billing/__init__.py": "", "src/billing/invoices/__init__.py": "def handler(event, context): ...\n"},
+            "did you mean `billing.invoices.handler`?",
+        ),
+    ],
+)
+def test_ll401_hint_names_where_the_module_went(lint, template, handler, files, hint):
+    """The hint used to pick the closest spelling among all modules, always with dots:
+    ``src/handlers/refunds.process`` -> `src.handlers.products.process`, a module that exists
+    but is not the one that moved."""
+    name, text = template
+    found = lint({**files, name: text.replace("HANDLER", handler)}, select=["LL401"])
+    assert [(f.path, f.rule_id, f.hint) for f in found] == [(name, "LL401", hint)]
+
+
+_SLS_PACKAGING = """service: s
+provider:
+  name: aws
+  runtime: python3.12
+  environment:
+    STAGE: dev
+PACKAGE
+functions:
+  api:
+    handler: handler.main
+    module: services/api
+  worker:
+    handler: worker.run
+    package:
+      artifact: dist/worker.zip
+"""
+
+
+def test_serverless_module_and_package_artifact(lint):
+    """serverless-python-requirements' ``module: services/api`` zips that folder's contents,
+    so ``handler.main`` is ``services/api/handler.py``; a ``package.artifact`` zip is built
+    elsewhere. Both used to be LL401 "names `handler.py`, which does not exist"."""
+    files = {
+        "services/api/handler.py": "import os\n\ndef main(event, context):\n    return os.environ['TABLE']\n",
+        "serverless.yml": _SLS_PACKAGING.replace("PACKAGE\n", ""),
+    }
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("services/api/handler.py", 4, "LL402")]
+    assert found[0].related[0].path == "serverless.yml" and found[0].related[0].span.line == 8
+    # a service-wide artifact: nothing here is the deployed code
+    files["serverless.yml"] = _SLS_PACKAGING.replace("PACKAGE\n", "package:\n  artifact: dist/all.zip\n")
+    assert lint(files, select=RULES) == []
+    # the module's handler is checked where the module is
+    files["serverless.yml"] = _SLS_PACKAGING.replace("PACKAGE\n", "").replace("handler.main", "handler.mian")
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
+        ("serverless.yml", 9, "LL401", "did you mean `main`?"),
+    ]
+
+
+def test_serverless_without_a_runtime_is_node(lint):
+    """The Serverless Framework's default runtime is Node.js: ``handler.main`` is handler.js,
+    even when a Python tool sits in the folder (it was LL401 "names `handler.py`")."""
+    files = {
+        "serverless.yml": "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: handler.main\n",
+        "handler.js": "module.exports.main = async () => ({});\n",
+        "scripts.py": "print('a deploy helper')\n",
+    }
+    assert lint(files, select=RULES) == []
+    # a runtime that is set but unresolved is unknown, not Node.js: with the Python file present,
+    # the link is made and its own problems are reported
+    files["serverless.yml"] = files["serverless.yml"].replace(
+        "name: aws\n", "name: aws\n  runtime: ${self:custom.runtime}\n"
+    ).replace("handler.main", "scripts.main")
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("serverless.yml", 7, "LL401")]
+
+
+def test_unknown_runtime_with_the_module_in_another_language(tmp_path):
+    """A runtime from a parameter is unknown; ``index.handler`` next to ``index.js`` is the Node
+    function's, even with a build script in the folder (it was LL401 "names `web/index.py`")."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\nParameters:\n  Runtime:\n    Type: String\n"
+        "Resources:\n  Web:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: web/\n      Handler: index.handler\n      Runtime: !Ref Runtime\n"
+    )
+    files = {"template.yaml": template, "web/index.mjs": "export const handler = async () => ({});\n", "web/build.py": "X = 1\n"}
+    assert lint_tree(tmp_path / "node", files, select=RULES) == []
+    # without the .mjs, the Python files make a Python function likely: the handler is checked
+    del files["web/index.mjs"]
+    found = lint_tree(tmp_path / "python", files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 10, "LL401")]
+
+
+_SAM_ONE = (
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  Table:\n    Type: AWS::DynamoDB::Table\n"
+    "  Queue:\n    Type: AWS::SQS::Queue\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+    "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n      Timeout: 10\n"
+    "      Policies:\n        - DynamoDBReadPolicy:\n            TableName: !Ref Table\n"
+)
+
+
+def test_ll403_get_caller_identity_needs_no_permission(lint):
+    """``sts:GetCallerIdentity`` is allowed for every principal (it was LL403)."""
+    code = "import boto3\n\ndef handler(event, context):\n    return boto3.client('sts').get_caller_identity()['Account']\n"
+    assert lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES) == []
+
+
+_SQS_EVENT = "      Events:\n        Jobs:\n          Type: SQS\n          Properties:\n            Queue: !GetAtt Queue.Arn\n"
+_STREAM_EVENT = (
+    "      Events:\n        Changes:\n          Type: DynamoDB\n          Properties:\n"
+    "            Stream: !GetAtt Table.StreamArn\n            StartingPosition: LATEST\n"
+)
+
+
+def test_ll403_counts_what_sam_and_serverless_grant_for_polled_events(tmp_path):
+    """SAM and Serverless give a function with an SQS (Kinesis, DynamoDB stream) event the
+    poller's permissions: deleting the message by hand was reported as AccessDenied. What they
+    do not grant (ChangeMessageVisibility) still is."""
+    code = (
+        "import boto3\n\nsqs = boto3.client('sqs')\nstreams = boto3.client('dynamodbstreams')\n\n\n"
+        "def handler(event, context):\n    sqs.delete_message(QueueUrl='q', ReceiptHandle='r')\n"
+        "    sqs.change_message_visibility(QueueUrl='q', ReceiptHandle='r', VisibilityTimeout=0)\n"
+        "    streams.get_records(ShardIterator='i')\n"
+    )
+    files = {"template.yaml": _SAM_ONE + _SQS_EVENT + _STREAM_EVENT.replace("      Events:\n", ""), "src/app.py": code}
+    found = lint_tree(tmp_path / "sam", files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.message.split(" needs ")[0]) for f in found] == [
+        ("src/app.py", 9, "LL403", "`sqs.change_message_visibility`")
+    ]
+    sls = (
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  iamRoleStatements:\n"
+        "    - Effect: Allow\n      Action: dynamodb:GetItem\n      Resource: '*'\nfunctions:\n  f:\n"
+        "    handler: app.handler\n    events:\n      - sqs:\n          arn: arn:aws:sqs:eu-west-1:123456789012:q\n"
+    )
+    found = lint_tree(tmp_path / "sls", {"serverless.yml": sls, "app.py": code}, select=RULES)
+    assert sorted((f.span.line, f.message.split(" needs ")[0]) for f in found) == [
+        (9, "`sqs.change_message_visibility`"), (10, "`streams.get_records`"),
+    ]
+
+
+_PUT = "import boto3\n\ntable = boto3.resource('dynamodb').Table('t')\n\n\ndef handler(event, context):\n    table.put_item(Item={})\n"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # an AWS::Serverless::Connector from the function
+        "  Conn:\n    Type: AWS::Serverless::Connector\n    Properties:\n      Source:\n        Id: Fn\n"
+        "      Destination:\n        Id: Table\n      Permissions:\n        - Write\n",
+        # an embedded connector (a resource attribute beside Properties)
+        "    Connectors:\n      TableConn:\n        Properties:\n          Destination:\n            Id: Table\n"
+        "          Permissions:\n            - Write\n",
+        # a policy attached to the role SAM generates for the function
+        "  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: extra\n      Roles:\n"
+        "        - !Ref FnRole\n      PolicyDocument:\n        Statement:\n          - Effect: Allow\n"
+        "            Action: dynamodb:PutItem\n            Resource: '*'\n",
+    ],
+    ids=["connector", "embedded-connector", "policy-on-generated-role"],
+)
+def test_ll403_quiet_when_sam_grants_the_role_elsewhere(tmp_path, extra):
+    """Permissions granted outside ``Policies`` made LL403 report AccessDenied for a call that
+    is allowed; the function's permissions are now not fully known, so LL403 stays quiet."""
+    files = {"template.yaml": _SAM_ONE + extra, "src/app.py": _PUT}
+    assert lint_tree(tmp_path / "with", files, select=RULES) == []
+    # the same function without the extra grant is reported
+    found = lint_tree(tmp_path / "without", {**files, "template.yaml": _SAM_ONE}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 7, "LL403")]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nos.environ.setdefault('SERVICE', 'orders')\nNAME = os.environ['SERVICE']\n\ndef handler(event, context):\n    return NAME\n",
+        "import os\nos.environ['SERVICE'] = 'orders'\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\nos.environ.update({'SERVICE': 'orders'})\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\nfrom dotenv import load_dotenv\n\nload_dotenv()\n\ndef handler(event, context):\n    return os.environ['SERVICE']\n",
+        "import os\n\ndef handler(event, context):\n    if 'SERVICE' not in os.environ:\n        return None\n    return os.environ['SERVICE']\n",
+        "import os\n\ndef handler(event, context):\n    if not os.environ.get('SERVICE'):\n        raise RuntimeError('set SERVICE')\n    return os.environ['SERVICE']\n",
+    ],
+    ids=["setdefault", "assigned", "update", "dotenv", "early-return", "raise-first"],
+)
+def test_ll402_quiet_when_the_module_sets_or_checks_the_variable(tmp_path, code):
+    """Each of these was reported as a KeyError although the code sets the variable itself or
+    checks it before reading it."""
+    assert lint_tree(tmp_path, {"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES) == []
+
+
+def test_ll402_a_check_in_another_function_does_not_guard(lint):
+    code = (
+        "import os\n\ndef configured():\n    if 'SERVICE' in os.environ:\n        return True\n\n\n"
+        "def handler(event, context):\n    return os.environ['SERVICE']\n"
+    )
+    found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 9, "LL402")]
+
+
+# -- what the user reads -------------------------------------------------------------------------
+
+
+def _finding(project: str, path: str, line: int, rule: str) -> Finding:
+    found = [
+        f for f in findings_of(PROJECTS / project)
+        if relative(PROJECTS / project, f.path) == path and f.span.line == line and f.rule_id == rule
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_ll401_messages_name_files_as_the_report_does():
+    """Paths in LL401 messages are shown like the report's own paths (they were relative to the
+    template: `../../services/worker/reports.py`), and a wrong code folder gets the closest
+    existing folder as its hint."""
+    wrong_folder = _finding("sam_orders", "template.yaml", 83, "LL401")
+    assert wrong_folder.message == "Handler `app.handler` of `PaymentFunction` is in `src/payments/`, which does not exist"
+    assert wrong_folder.hint == "did you mean `src/payment/`?"
+    renamed = _finding("two_stacks", "stacks/worker/template.yaml", 44, "LL401")
+    assert renamed.message == (
+        "Handler `reports.weekly` of `ReportFunction` names `services/worker/reports.py`, which does not exist"
+    )
+    assert renamed.hint == "did you mean `report.weekly`?"
+    moved = _finding("serverless_shop", "serverless.yml", 55, "LL401")
+    assert moved.hint == "did you mean `src/refunds/handler.process`?"
+    function = _finding("sam_orders", "template.yaml", 68, "LL401")
+    assert function.message == "Handler `app.lambda_handler` of `GetOrderFunction`: src/get_order/app.py defines no `lambda_handler`"
+    assert function.hint == "did you mean `handler`?"
+    assert (function.span.column, function.span.end_column) == (16, 34)  # the handler's value
