@@ -449,3 +449,20 @@ def test_crlf_and_bom_files(tmp_path):
     path.write_bytes(code.encode("utf-8"))
     found = lint_tree(tmp_path, {}, select=["LL201", "LL202"])
     assert [(f.span.line, f.rule_id) for f in found] == [(2, "LL202"), (3, "LL201")]
+
+
+def test_ll202_corpus_messages_never_contain_the_flagged_literal(tmp_path):
+    files = corpus("config")
+    found = [f for f in lint_tree(tmp_path, files, select=["LL202"]) if f.rule_id == "LL202"]
+    assert found
+    for finding in found:
+        lines = files[finding.path].splitlines()
+        span = finding.span
+        if span.line == span.end_line:
+            literal = lines[span.line - 1][span.column - 1 : span.end_column - 1]
+        else:
+            literal = "\n".join(lines[span.line - 1 : span.end_line])
+        secret = literal.strip("'\"rbf")
+        assert len(secret) >= 8
+        for start in range(0, len(secret) - 7):
+            assert secret[start : start + 8] not in finding.message, (finding.path, finding.span.line)
