@@ -261,6 +261,9 @@ def test_ll201_option_type_is_checked():
         ("import boto3\ns3 = boto3.resource('s3')\nsqs = boto3.resource('sqs')\nsns = boto3.resource('sns')\n"
          "s3.Object('media-prod', 'k')\nsqs.Queue('https://sqs.eu-west-1.amazonaws.com/123456789012/q')\n"
          "sns.Topic('arn:aws:sns:eu-west-1:123456789012:t')\n", [5, 6, 7]),
+        # a class constant read through self
+        ("import boto3\nclass Handler:\n    TABLE = 'orders-prod'\n    def __init__(self):\n"
+         "        self.table = boto3.resource('dynamodb').Table(self.TABLE)\n", [3]),
         # an ARN inside a JSON policy string
         ("POLICY = '{\"Effect\": \"Allow\", \"Resource\": \"arn:aws:s3:::media-prod/*\"}'\n", [1]),
         # download_file's bucket comes first
