@@ -382,6 +382,8 @@ def test_ll202_test_files_keep_only_provider_credentials(tmp_path):
     [
         # conditional values: both literal arms are secrets
         ("import sys\npassword = 'Pr0d-pass!' if sys.argv else 'D3v-pass!'\n", [2, 2]),
+        # a secret written into the environment by the code itself
+        ("import os\nos.environ['DB_PASSWORD'] = 'Wint3r-is-coming-42'\n", [2]),
         # keyword of any call, including dict(...)
         ("cfg = dict(api_key='8c1f0e2d9b7a6c5e4d3f')\n", [1]),
         # annotated class attribute (pydantic/dataclass settings)
