@@ -92,7 +92,7 @@ class HttpCallWithoutTimeout(PythonRule):
 
     - `requests.get/post/put/patch/delete/head/options/request`, and the same methods on a
       `requests.Session` (`s = requests.Session()`, `with requests.Session() as s:`), without
-      `timeout=` or with `timeout=None`;
+      `timeout=`, with `timeout=None`, or with no read timeout (`timeout=(3, None)`);
     - `urllib.request.urlopen(...)` and `opener.open(...)` without `timeout`;
     - `http.client.HTTPConnection`/`HTTPSConnection` without `timeout`;
     - `urllib3` pools (`PoolManager`, `HTTPConnectionPool`...) whose requests have neither a
@@ -301,8 +301,8 @@ class HttpCallWithoutTimeout(PythonRule):
 
     def _timeout_state(self, call: cst.Call, positional_index: Optional[int] = None) -> str:
         """``call``'s timeout: ``set`` (or possibly set: a variable, ``**kwargs``, enough
-        positional arguments), ``missing``, ``none`` (``timeout=None``) or ``unlimited`` (a
-        timeout object without limits, such as ``httpx.Timeout(None)``)."""
+        positional arguments), ``missing``, or how it is switched off (see
+        :meth:`_no_timeout_kind`)."""
         if values.has_star_kwargs(call):
             return "set"
         if positional_index is not None and (
@@ -312,26 +312,35 @@ class HttpCallWithoutTimeout(PythonRule):
         arg = values.keyword(call, "timeout")
         if arg is None:
             return "missing"
-        if not self._is_no_timeout(arg.value):
-            return "set"
-        value = values.resolve(arg.value, self.get_metadata).value
-        return "none" if values.is_none(value) else "unlimited"
+        return self._no_timeout_kind(arg.value) or "set"
 
-    def _is_no_timeout(self, expression: cst.BaseExpression) -> bool:
+    def _no_timeout_kind(self, expression: cst.BaseExpression) -> Optional[str]:
+        """How a timeout value switches waiting limits off: ``none`` (``None``),
+        ``unlimited`` (``httpx.Timeout(None)``, ``aiohttp.ClientTimeout()``), ``no-read``
+        (requests' ``(connect, None)``); ``None`` when it sets a limit or may set one."""
         value = values.resolve(expression, self.get_metadata).value
         if values.is_none(value):
-            return True
+            return "none"
+        if isinstance(value, cst.Tuple) and len(value.elements) == 2:
+            read = value.elements[1]
+            if isinstance(read, cst.Element) and values.is_none(
+                values.resolve(read.value, self.get_metadata).value
+            ):
+                return "no-read"
+            return None
         if isinstance(value, cst.Call) and self.qualified_names(value.func) & {
             "httpx.Timeout",
             "aiohttp.ClientTimeout",
         }:
             # httpx.Timeout(None) / aiohttp.ClientTimeout() / ClientTimeout(total=None)
             if not value.args:
-                return "aiohttp.ClientTimeout" in self.qualified_names(value.func)
-            return all(values.is_none(arg.value) for arg in value.args) and not any(
-                arg.star for arg in value.args
-            )
-        return False
+                unlimited = "aiohttp.ClientTimeout" in self.qualified_names(value.func)
+            else:
+                unlimited = all(values.is_none(arg.value) for arg in value.args) and not any(
+                    arg.star for arg in value.args
+                )
+            return "unlimited" if unlimited else None
+        return None
 
     # -- traversal -----------------------------------------------------------------------------
 
@@ -447,6 +456,7 @@ class HttpCallWithoutTimeout(PythonRule):
         detail = {
             "none": "with `timeout=None`",
             "unlimited": "with a timeout object that sets no limit",
+            "no-read": "with no read timeout (`(connect, None)`)",
         }.get(state, "without a timeout")
         written = self.facts.module.code_for_node(node.func)
         # say what the code says, and what it resolved to when that differs

@@ -23,6 +23,8 @@ CLIENT_FACTORIES = {
     },
     "botocore.session.Session.create_client": 9,
     "botocore.session.get_session.create_client": 9,
+    "aiobotocore.session.AioSession.create_client": 9,
+    "aiobotocore.session.get_session.create_client": 9,
 }
 CONFIG_CLASSES = frozenset(
     {"botocore.config.Config", "botocore.client.Config", "aiobotocore.config.AioConfig"}
@@ -77,7 +79,7 @@ class SdkClientWithoutTimeout(PythonRule):
 
     ## What it does
     Flags boto3/botocore clients and resources (`boto3.client`, `boto3.resource`,
-    `Session().client`, botocore's `create_client`) made without a
+    `Session().client`, botocore's and aiobotocore's `create_client`) made without a
     `config=botocore.config.Config(connect_timeout=..., read_timeout=...)` — inline or through
     a `Config` object bound once (`CONFIG = Config(...)`) — *when the function's timeout is
     known to be shorter than the SDK's worst case*. That timeout comes from the template that

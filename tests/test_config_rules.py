@@ -261,6 +261,9 @@ def test_ll201_option_type_is_checked():
         ("import boto3\ns3 = boto3.resource('s3')\nsqs = boto3.resource('sqs')\nsns = boto3.resource('sns')\n"
          "s3.Object('media-prod', 'k')\nsqs.Queue('https://sqs.eu-west-1.amazonaws.com/123456789012/q')\n"
          "sns.Topic('arn:aws:sns:eu-west-1:123456789012:t')\n", [5, 6, 7]),
+        # a class constant read through self
+        ("import boto3\nclass Handler:\n    TABLE = 'orders-prod'\n    def __init__(self):\n"
+         "        self.table = boto3.resource('dynamodb').Table(self.TABLE)\n", [3]),
         # an ARN inside a JSON policy string
         ("POLICY = '{\"Effect\": \"Allow\", \"Resource\": \"arn:aws:s3:::media-prod/*\"}'\n", [1]),
         # download_file's bucket comes first
@@ -379,6 +382,8 @@ def test_ll202_test_files_keep_only_provider_credentials(tmp_path):
     [
         # conditional values: both literal arms are secrets
         ("import sys\npassword = 'Pr0d-pass!' if sys.argv else 'D3v-pass!'\n", [2, 2]),
+        # a secret written into the environment by the code itself
+        ("import os\nos.environ['DB_PASSWORD'] = 'Wint3r-is-coming-42'\n", [2]),
         # keyword of any call, including dict(...)
         ("cfg = dict(api_key='8c1f0e2d9b7a6c5e4d3f')\n", [1]),
         # annotated class attribute (pydantic/dataclass settings)
@@ -449,3 +454,20 @@ def test_crlf_and_bom_files(tmp_path):
     path.write_bytes(code.encode("utf-8"))
     found = lint_tree(tmp_path, {}, select=["LL201", "LL202"])
     assert [(f.span.line, f.rule_id) for f in found] == [(2, "LL202"), (3, "LL201")]
+
+
+def test_ll202_corpus_messages_never_contain_the_flagged_literal(tmp_path):
+    files = corpus("config")
+    found = [f for f in lint_tree(tmp_path, files, select=["LL202"]) if f.rule_id == "LL202"]
+    assert found
+    for finding in found:
+        lines = files[finding.path].splitlines()
+        span = finding.span
+        if span.line == span.end_line:
+            literal = lines[span.line - 1][span.column - 1 : span.end_column - 1]
+        else:
+            literal = "\n".join(lines[span.line - 1 : span.end_line])
+        secret = literal.strip("'\"rbf")
+        assert len(secret) >= 8
+        for start in range(0, len(secret) - 7):
+            assert secret[start : start + 8] not in finding.message, (finding.path, finding.span.line)

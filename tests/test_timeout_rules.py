@@ -71,6 +71,9 @@ def test_ll301_option_type_is_checked():
             + "".join(f"r.{m}('u')\n" for m in ("get", "post", "put", "patch", "delete", "head", "options")),
             [2, 3, 4, 5, 6, 7, 8],
         ),
+        # a (connect, read) tuple whose read part is None waits forever for the response
+        ("import requests\nREAD = None\nrequests.get('u', timeout=(3.05, None))\n"
+         "requests.get('u', timeout=(3.05, READ))\nrequests.get('u', timeout=(3.05, 27))\n", [3, 4]),
         # the copy of requests that old runtimes vendored in botocore
         ("from botocore.vendored import requests\nrequests.post('u')\n", [2]),
         # requests.api functions and session factories spelled differently
@@ -83,8 +86,7 @@ def test_ll301_option_type_is_checked():
         # a session bound at module level and used in a nested helper
         ("import requests\nS = requests.Session()\n\ndef handler(event, context):\n"
          "    def inner():\n        return S.get('u')\n    return inner()\n", [6]),
-        # timeout given as a tuple whose read part is a constant bound to None is not inspected,
-        # but an explicit `timeout=None` through a chain of constants is
+        # an explicit `timeout=None` through a chain of constants
         ("import requests\nA = None\nB = A\nrequests.get('u', timeout=B)\n", [4]),
         # the urllib3 pool made in the same function, inline, or as an HTTPSConnectionPool
         ("import urllib3\n\ndef handler(event, context):\n    pool = urllib3.HTTPSConnectionPool('h')\n"
@@ -137,6 +139,13 @@ def test_ll301_messages_name_what_the_code_says(tmp_path):
     first, second = lint_one(tmp_path, code, "LL301")
     assert first.message.startswith("`send` (requests.post) is called without a timeout")
     assert "5 minutes" in second.message and "aiohttp.ClientTimeout(total=10)" in second.hint
+
+
+def test_ll301_no_read_timeout_message(tmp_path):
+    (finding,) = lint_one(tmp_path, "import requests\nrequests.get('u', timeout=(2, None))\n", "LL301")
+    assert finding.message.startswith(
+        "`requests.get` is called with no read timeout (`(connect, None)`)"
+    )
 
 
 def test_ll301_unlimited_timeout_objects(tmp_path):
@@ -205,6 +214,21 @@ def test_ll302_worst_case(tmp_path, config_expression, function_timeout, flagged
         config={"options": {"LL302": {"function-timeout": function_timeout}}},
     )
     assert [f.span.line for f in found] == ([5] if flagged else [])
+
+
+def test_ll302_botocore_and_aiobotocore_sessions(tmp_path):
+    code = (
+        "import botocore.session\nfrom aiobotocore.session import get_session\n"
+        "from aiobotocore.config import AioConfig\n\n"
+        "core = botocore.session.get_session().create_client('sqs')\n\n"
+        "async def handler(event, context):\n"
+        "    async with get_session().create_client('s3') as s3:\n        pass\n"
+        "    async with get_session().create_client(\n"
+        "        's3', config=AioConfig(connect_timeout=1, read_timeout=5)\n    ) as ok:\n"
+        "        pass\n"
+    )
+    found = lint_one(tmp_path, code, "LL302", config=FUNCTION_TIMEOUT_30)
+    assert [f.span.line for f in found] == [5, 8]
 
 
 def test_ll302_message_and_hint(tmp_path):

@@ -175,14 +175,22 @@ class Resolved:
 
 def resolve(expression: cst.BaseExpression, get_metadata: GetMetadata, depth: int = 4) -> Resolved:
     """Follow ``expression`` through names bound exactly once (``BUCKET = "x"``;
-    ``Bucket=BUCKET``), at most ``depth`` hops."""
+    ``Bucket=BUCKET``) and ``self``/``cls`` attributes bound once in their class, at most
+    ``depth`` hops."""
     via: List[cst.Name] = []
     current = expression
-    while isinstance(current, cst.Name) and len(via) < depth:
-        value = single_assignment(current, get_metadata)
+    while len(via) < depth:
+        if isinstance(current, cst.Name):
+            value = single_assignment(current, get_metadata)
+            name = current
+        elif isinstance(current, cst.Attribute):
+            value = self_attribute_value(current, get_metadata)  # self.TABLE, cls.TABLE
+            name = current.attr
+        else:
+            break
         if value is None:
             break
-        via.append(current)
+        via.append(name)
         current = value
     return Resolved(current, tuple(via))
 
