@@ -166,6 +166,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `lambdalint rules | head`: the reader left; that is not an error of ours.
+        _silence_stdout()
+        return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the contract is exit 2, never a bare traceback
         import traceback
 
@@ -324,13 +328,22 @@ def _warn_dropped(outcomes) -> None:
             )
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def write_report(report: str, output: Optional[str]) -> None:
     if output == "-stderr":
         sys.stderr.write(report)
         return
     if output is None:
-        sys.stdout.write(report)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()  # `lambdalint check | head`: the exit status still tells
         return
     try:
         Path(output).write_text(report, encoding="utf-8")

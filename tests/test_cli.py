@@ -328,3 +328,13 @@ def test_python_dash_m_and_version(tmp_path):
     assert version.stdout.strip() == f"lambdalint {__version__}"
     bare = subprocess.run([sys.executable, "-m", "lambdalint"], capture_output=True, text=True)
     assert bare.returncode == 2 and "usage: lambdalint" in bare.stderr
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path):
+    (tmp_path / "app.py").write_text(BAD_HANDLER * 400)  # more than a pipe buffer of report
+    for command in ("rules", "rule LL101", "check app.py"):
+        result = subprocess.run(
+            f"{sys.executable} -m lambdalint {command} | head -1",
+            shell=True, cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
+        )
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
