@@ -8,7 +8,7 @@ from typing import List, Optional, Set
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from lambdalint.model import FixSafety
+from lambdalint.model import Edit, Fix, FixSafety, Span
 from lambdalint.python import values
 from lambdalint.rule import Example, Option, PythonRule
 
@@ -134,9 +134,10 @@ class HttpCallWithoutTimeout(PythonRule):
     ```
 
     ## Fix safety
-    Adding a timeout changes behaviour: a call that used to wait now raises after the
-    timeout, and the right value depends on the endpoint and the function's own timeout. The
-    fix is therefore unsafe; the hint suggests the `default-timeout` option's value.
+    Unsafe: the fix passes `timeout=<default-timeout>` to requests, `urllib.request.urlopen`
+    and `http.client` calls (or replaces `timeout=None`); whether that many seconds suit the
+    call, and whether the code handles the timeout exception, is the author's call. urllib3,
+    aiohttp and httpx timeouts are objects and get only the hint.
     """
 
     id = "LL301"
@@ -483,7 +484,32 @@ class HttpCallWithoutTimeout(PythonRule):
                 candidate.node,
                 self._message(candidate),
                 hint=self._hint(candidate, seconds),
+                fix=self._timeout_fix(candidate, seconds),
             )
+
+    def _timeout_fix(self, candidate: _Candidate, seconds: int) -> Optional[Fix]:
+        """Pass ``timeout=<seconds>`` to a requests or urllib/http.client call: right after its
+        last argument (keeping a trailing comma and the layout), or in place of ``None``."""
+        if candidate.kind not in ("requests", "urllib"):
+            return None
+        node = candidate.node
+        title = f"Pass `timeout={seconds}`"
+        for arg in node.args:
+            if arg.star:
+                return None
+            if arg.keyword is not None and arg.keyword.value == "timeout":
+                if not values.is_none(arg.value):
+                    return None
+                return Fix(title, FixSafety.UNSAFE, (Edit(self.span_of(arg.value), str(seconds)),))
+        if candidate.detail != "without a timeout":
+            return None
+        if node.args:
+            end = self.span_of(node.args[-1].value)
+            at = Span(end.end_line, end.end_column, end.end_line, end.end_column)
+            return Fix(title, FixSafety.UNSAFE, (Edit(at, f", timeout={seconds}"),))
+        call = self.span_of(node)
+        at = Span(call.end_line, call.end_column - 1, call.end_line, call.end_column - 1)
+        return Fix(title, FixSafety.UNSAFE, (Edit(at, f"timeout={seconds}"),))
 
     @staticmethod
     def _message(candidate: _Candidate) -> str:
