@@ -47,13 +47,15 @@ def test_ll301_metadata_and_hint_use_default_timeout_option(tmp_path):
     code = "import requests\n\ndef handler(event, context):\n    return requests.get(event['u'])\n"
     (finding,) = lint_one(tmp_path / "a", code, "LL301")
     assert finding.severity is Severity.WARNING
-    assert finding.fix is None
+    assert finding.fix.safety is FixSafety.UNSAFE
+    assert [edit.content for edit in finding.fix.edits] == [", timeout=10"]
     assert all_rules()["LL301"].fix_safety is FixSafety.UNSAFE
     assert "timeout=10" in finding.hint
     (finding,) = lint_one(
         tmp_path / "b", code, "LL301", config={"options": {"LL301": {"default-timeout": 4}}}
     )
     assert "timeout=4" in finding.hint and "timeout=10" not in finding.hint
+    assert [edit.content for edit in finding.fix.edits] == [", timeout=4"]
     assert (finding.span.line, finding.span.column) == (4, 12)
 
 
