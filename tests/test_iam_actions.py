@@ -110,3 +110,11 @@ def test_answers_are_cached_but_not_shared():
     first = scoped_actions("ec2:Describe*")
     first.clear()
     assert "ec2:DescribeInstanceAttribute" in scoped_actions("ec2:Describe*")
+
+
+def test_rekognition_moderation_on_stock_models_is_star_only():
+    """A false positive found on a Serverless fixture: DetectModerationLabels lists an optional
+    project-version resource (custom adapters), but the plain call is only allowed on "*"."""
+    from lambdalint.iac.iam_actions import scoped_actions
+
+    assert scoped_actions("rekognition:DetectModerationLabels") == []

@@ -41,6 +41,9 @@ STAR_IN_PRACTICE: Dict[str, str] = {
     "cloudwatch:putmetricdata": "metrics have no ARN; scope with the cloudwatch:namespace condition",
     "cloudwatch:getmetricdata": "metrics have no ARN",
     "cloudwatch:listmetrics": "metrics have no ARN",
+    # Rekognition's image APIs list an optional project-version resource (custom adapters);
+    # the plain calls on stock models can only be allowed on "*".
+    "rekognition:detectmoderationlabels": "stock-model calls have no resource",
 }
 
 
