@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import sys
+from pathlib import Path
 from functools import lru_cache
 from typing import Dict, Iterable, List, Set, Type
 
 from lambdalint.rule import Rule
 
 
+def _rules_package():
+    """``lambdalint.rules``: installed from the ``rules/`` folder; when the source checkout
+    itself is imported (``python -m lambdalint`` run in the repository, where the working
+    folder's ``lambdalint/`` shadows the installed package), loaded from ``rules/`` beside it."""
+    try:
+        import lambdalint.rules as package
+    except ModuleNotFoundError:
+        folder = Path(__file__).resolve().parent.parent / "rules"
+        spec = importlib.util.spec_from_file_location(
+            "lambdalint.rules", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        if spec is None or spec.loader is None:
+            raise
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["lambdalint.rules"] = package
+        spec.loader.exec_module(package)
+    return package
+
+
 @lru_cache(maxsize=None)
 def all_rules() -> Dict[str, Type[Rule]]:
     """Every rule by id, in id order. Imported once per process."""
-    import lambdalint.rules as package
+    package = _rules_package()
 
     found: Dict[str, Type[Rule]] = {}
     for module_info in pkgutil.iter_modules(package.__path__):

@@ -338,3 +338,18 @@ def test_a_closed_pipe_is_not_an_internal_error(tmp_path):
             shell=True, cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
         )
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+
+
+def test_the_source_checkout_runs_without_an_installed_rules_package(tmp_path):
+    """`python -m lambdalint` in the repository imports ./lambdalint, which has no `rules`
+    subpackage of its own (it is installed from ./rules): the registry must find ./rules."""
+    root = Path(__file__).resolve().parents[1]
+    site_dirs = [p for p in sys.path if p.endswith("site-packages")]
+    code = (
+        f"import sys; sys.path[:0] = [{str(root)!r}] + {site_dirs!r}; "
+        "from lambdalint.cli import main; sys.exit(main(['rules']))"
+    )
+    # -S: no .pth files, so no editable-install finder maps lambdalint.rules
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "LL101  client-in-handler" in result.stdout
