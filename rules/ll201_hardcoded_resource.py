@@ -9,8 +9,9 @@ from typing import Dict, Optional, Set, Tuple
 import libcst as cst
 from libcst.metadata import PositionProvider, ScopeProvider
 
-from lambdalint.model import FixSafety
+from lambdalint.model import Edit, Fix, FixSafety
 from lambdalint.python import values
+from lambdalint.python.edits import insertion_edit, module_insertion_line
 from lambdalint.rule import Example, Option, PythonRule
 
 #: SDK parameters that name an environment-specific resource -> (what it is, the environment
@@ -93,6 +94,8 @@ class _Hit:
     hint: str
     #: a hit found by the SDK parameter it is passed to; a bare pattern hit yields to it
     precise: bool
+    #: the environment variable the unsafe fix reads instead (None: no automatic fix)
+    env: Optional[str] = None
 
 
 def describe_arn(text: str) -> Optional[str]:
@@ -193,7 +196,10 @@ class HardcodedResource(PythonRule):
     ## Fix safety
     Reading the value from an environment variable is an unsafe fix: the template must
     define that variable for every function that runs the code, or the function fails at
-    import. No automatic fix is offered yet; the hint names the variable to use.
+    import. The unsafe fix replaces a literal passed to a resource parameter with
+    `os.environ["<NAME>"]` (the variable a linked template already sets to that value, else a
+    name derived from the parameter, e.g. `TABLE_NAME`) and adds `import os`; ARNs and URLs
+    found by their shape, and regions, get only the hint.
     """
 
     id = "LL201"
@@ -501,6 +507,7 @@ class HardcodedResource(PythonRule):
                     self._message(what, literal.text, where, resolved, expression),
                     self._hint(parameter, env),
                     precise=True,
+                    env=None if parameter == "region_name" else env,
                 )
             )
 
@@ -539,4 +546,17 @@ class HardcodedResource(PythonRule):
                     f"the template already sets `{name}` to this value for the function: read "
                     f'`os.environ["{name}"]` instead'
                 )
-            self.report(hit.node, hit.message, hint=hint)
+            self.report(hit.node, hit.message, hint=hint, fix=self._environment_fix(hit, name or hit.env))
+
+    def _environment_fix(self, hit: _Hit, variable: Optional[str]) -> Optional[Fix]:
+        """Read the value from ``os.environ`` instead (adding ``import os`` when needed). Unsafe:
+        the template must define the variable for every function that runs this code."""
+        if variable is None or not isinstance(hit.node, cst.SimpleString):
+            return None
+        edits = [Edit(self.span_of(hit.node), f'os.environ["{variable}"]')]
+        if "os" not in self.facts.module_level_names:
+            line = module_insertion_line(
+                self.facts.module, set(), lambda statement: self.context.position_of(statement).end.line
+            )
+            edits.insert(0, insertion_edit(line, "import os", after_blank=False))
+        return Fix(f'Read `os.environ["{variable}"]`', FixSafety.UNSAFE, tuple(edits))

@@ -17,7 +17,7 @@ from typing import Dict, Mapping, Optional, Sequence, Set, Tuple
 import pytest
 
 from lambdalint.config import ConfigError, parse_config
-from lambdalint.model import Severity
+from lambdalint.model import FixSafety, Severity
 from lambdalint.python import values
 from tests.conftest import lint_tree
 
@@ -208,7 +208,8 @@ def test_ll201_constant_is_reported_at_its_definition_with_the_use(tmp_path):
     assert "line 6" in finding.message
     assert 'os.environ["BUCKET_NAME"]' in finding.hint
     assert finding.severity is Severity.WARNING
-    assert finding.fix is None
+    assert finding.fix.safety is FixSafety.UNSAFE
+    assert [edit.content for edit in finding.fix.edits] == ["import os\n", 'os.environ["BUCKET_NAME"]']
 
 
 def test_ll201_one_finding_per_literal(tmp_path):
