@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from lambdalint.model import FixSafety, Related
+from lambdalint.model import Edit, Fix, FixSafety, Related, Span
 from lambdalint.python import values
+from lambdalint.python.edits import insertion_edit, module_insertion_line
 from lambdalint.project import LinkedFunction
 from lambdalint.rule import Example, Option, PythonRule
 
@@ -122,7 +124,10 @@ class SdkClientWithoutTimeout(PythonRule):
     ## Fix safety
     A Config changes how long calls may take before they fail; slow but healthy calls (large
     S3 downloads, long polls such as SQS `WaitTimeSeconds`) need a read timeout above their
-    expected duration. The fix is unsafe: choose the values per client.
+    expected duration. The fix is therefore unsafe: it passes
+    `config=Config(connect_timeout=2, read_timeout=<a third of the function's timeout>)` to a
+    client made without a config (importing `botocore.config.Config` once); review the values
+    per client.
     """
 
     id = "LL302"
@@ -244,7 +249,44 @@ class SdkClientWithoutTimeout(PythonRule):
             self._message(node, factory, timeouts, worst, function_timeout),
             hint=self._hint(function_timeout),
             related=related,
+            fix=self._config_fix(node, function_timeout),
         )
+
+    def _config_fix(self, node: cst.Call, function_timeout: int) -> Optional[Fix]:
+        """Pass ``config=Config(connect_timeout=2, read_timeout=<a third of the function's
+        timeout>)`` to a client made without a config, importing botocore's Config if needed."""
+        if values.keyword(node, "config") is not None:
+            return None
+        name, import_edit = self._config_class()
+        text = f"config={name}(connect_timeout=2, read_timeout={max(1, function_timeout // 3)})"
+        if node.args:
+            end = self.span_of(node.args[-1].value)
+            edit = Edit(Span(end.end_line, end.end_column, end.end_line, end.end_column), f", {text}")
+        else:
+            call = self.span_of(node)
+            edit = Edit(Span(call.end_line, call.end_column - 1, call.end_line, call.end_column - 1), text)
+        edits = (import_edit, edit) if import_edit is not None else (edit,)
+        return Fix("Pass a botocore Config with timeouts", FixSafety.UNSAFE, edits)
+
+    def _config_class(self) -> Tuple[str, Optional[Edit]]:
+        """The module's name for botocore's Config, and the import to add when it has none."""
+        for statement in self.facts.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and small.module is not None
+                    and self.facts.module.code_for_node(small.module) == "botocore.config"
+                    and not isinstance(small.names, cst.ImportStar)
+                ):
+                    for alias in small.names:
+                        if isinstance(alias.name, cst.Name) and alias.name.value == "Config":
+                            return (alias.asname.name.value if alias.asname else "Config"), None  # type: ignore[union-attr]
+        name = "Config" if not re.search(r"\bConfig\b", self.facts.source) else "BotocoreConfig"
+        statement = "from botocore.config import Config" + ("" if name == "Config" else " as BotocoreConfig")
+        line = module_insertion_line(self.facts.module, set(), lambda st: self.context.position_of(st).end.line)
+        return name, insertion_edit(line, statement, after_blank=False)
 
     def _timeouts(self, call: cst.Call, config_position: int) -> Optional[_Timeouts]:
         """The client's timeouts, or ``None`` when its config cannot be read."""

@@ -211,3 +211,25 @@ def test_ll601_fix_is_unsafe_only():
     outcome = fix_source(session, SourceFile("template.yaml", Path("template.yaml"), "template"),
                          SAM_WITHOUT_TIMEOUT.encode(), unsafe=False)
     assert not outcome.changed and len(outcome.remaining) == 2
+
+
+def test_ll302_passes_a_config_with_timeouts_and_imports_it_once():
+    from lambdalint.config import parse_config
+
+    source = (
+        "import boto3\n\ns3 = boto3.client('s3')\nsqs = boto3.client(\n    'sqs',\n"
+        "    region_name='eu-west-1',\n)\n\ndef handler(event, context):\n    return s3, sqs\n"
+    )
+    config = parse_config({"select": ["LL302"], "options": {"LL302": {"function-timeout": 30}}}, root=Path.cwd())
+    session = Session.create(config)
+    file = SourceFile("app.py", Path("app.py"), "python")
+    assert fix_source(session, file, source.encode(), unsafe=False).fixed == source.encode()
+    fixed = fix_source(session, file, source.encode(), unsafe=True)
+    assert fixed.fixed.decode() == (
+        "import boto3\nfrom botocore.config import Config\n\n"
+        "s3 = boto3.client('s3', config=Config(connect_timeout=2, read_timeout=10))\n"
+        "sqs = boto3.client(\n    'sqs',\n    region_name='eu-west-1', config=Config(connect_timeout=2, read_timeout=10),\n)\n"
+        "\ndef handler(event, context):\n    return s3, sqs\n"
+    )
+    assert fixed.remaining == []
+    assert fix_source(session, file, fixed.fixed, unsafe=True).fixed == fixed.fixed

@@ -242,7 +242,7 @@ def test_ll302_message_and_hint(tmp_path):
         "function's 30 s timeout"
     )
     assert "read_timeout=10" in finding.hint
-    assert finding.fix is None
+    assert finding.fix is not None and finding.fix.safety is FixSafety.UNSAFE
 
 
 def test_ll302_option_type_is_checked():
