@@ -98,6 +98,8 @@ class Trigger:
     prefix: str = ""
     suffix: str = ""
     filters_known: bool = True
+    #: an object written to the bucket can fire it (False for ObjectRemoved-only triggers)
+    fires_on_new_objects: bool = True
 
     def may_match(self, key_prefix: str, key_suffix: str) -> bool:
         """Whether a key written with this literal prefix/suffix can pass the trigger's filter
@@ -242,7 +244,10 @@ def _trigger(event: EventSource, template: Template) -> Trigger:
     filters = [event.prefix, event.suffix]
     known = all(f is None or isinstance(f.value, str) for f in filters)
     prefix, suffix = (f.value if f is not None and isinstance(f.value, str) else "" for f in filters)
-    return Trigger(event.kind, event.name, event.path or template.path, event.span, source, prefix, suffix, known)
+    return Trigger(
+        event.kind, event.name, event.path or template.path, event.span, source, prefix, suffix, known,
+        event.fires_on_new_objects if event.kind == "s3" else True,
+    )
 
 
 def allowed_actions(permissions: Permissions) -> Optional[Tuple[str, ...]]:

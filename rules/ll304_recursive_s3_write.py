@@ -268,7 +268,10 @@ class RecursiveS3Write(PythonRule):
         handler = self.facts.functions.get(handler_qualname)
         if handler is None:
             return []
-        return [t for link in self.facts.links_of(handler) for t in link.triggers if t.kind == "s3"]
+        return [
+            t for link in self.facts.links_of(handler) for t in link.triggers
+            if t.kind == "s3" and t.fires_on_new_objects
+        ]
 
     def _triggered_by_s3(self, handler_qualname: str) -> bool:
         handler = self.facts.functions.get(handler_qualname)

@@ -186,6 +186,43 @@ class S3RecursiveTrigger(TemplateRule):
         ),
     )
     VALID = (
+        # the trigger fires on deletions only: writing new objects cannot fire it
+        Example(
+            "Transform: AWS::Serverless-2016-10-31\n"
+            "Resources:\n"
+            "  Uploads:\n"
+            "    Type: AWS::S3::Bucket\n"
+            "  Cleanup:\n"
+            "    Type: AWS::Serverless::Function\n"
+            "    Properties:\n"
+            "      Handler: app.handler\n"
+            "      Runtime: python3.12\n"
+            "      CodeUri: src/\n"
+            "      Timeout: 30\n"
+            "      Policies:\n"
+            "        - S3CrudPolicy:\n"
+            "            BucketName: !Ref Uploads\n"
+            "      Events:\n"
+            "        Removed:\n"
+            "          Type: S3\n"
+            "          Properties:\n"
+            "            Bucket: !Ref Uploads\n"
+            "            Events: [s3:ObjectRemoved:*, s3:ObjectRestore:Completed]\n",
+            path="template.yaml",
+        ),
+        Example(
+            'resource "aws_s3_bucket" "uploads" {\n  bucket = "uploads"\n}\n\n'
+            'resource "aws_iam_role" "fn" {\n  name = "fn"\n  assume_role_policy = jsonencode({Statement = [{Effect = "Allow", '
+            'Action = "sts:AssumeRole", Principal = {Service = "lambda.amazonaws.com"}}]})\n'
+            '  inline_policy {\n    name = "w"\n    policy = jsonencode({Statement = [{Effect = "Allow", '
+            'Action = "s3:PutObject", Resource = "${aws_s3_bucket.uploads.arn}/*"}]})\n  }\n}\n\n'
+            'resource "aws_lambda_function" "fn" {\n  function_name = "fn"\n  role = aws_iam_role.fn.arn\n'
+            '  handler = "app.handler"\n  runtime = "python3.12"\n  timeout = 10\n  filename = "fn.zip"\n}\n\n'
+            'resource "aws_s3_bucket_notification" "n" {\n  bucket = aws_s3_bucket.uploads.id\n'
+            '  lambda_function {\n    lambda_function_arn = aws_lambda_function.fn.arn\n'
+            '    events = ["s3:ObjectRemoved:*"]\n  }\n}\n',
+            path="main.tf",
+        ),
         # reads the trigger bucket, writes another one
         Example(
             "Transform: AWS::Serverless-2016-10-31\n"
@@ -254,7 +291,7 @@ class S3RecursiveTrigger(TemplateRule):
         prefer_name = self.template.format == "serverless"
         for function in self.template.functions:
             for event in function.events:
-                if event.kind != "s3" or event.source is None:
+                if event.kind != "s3" or event.source is None or not event.fires_on_new_objects:
                     continue
                 if event.prefix is not None or event.suffix is not None:
                     log.debug(

@@ -970,6 +970,7 @@ class CloudFormationBuilder:
             source.integration_timeout = seconds_from_millis(get(properties, "TimeoutInMillis"))
         if kind == "s3":
             source.prefix, source.suffix = s3_filter(get(properties, "Filter"))
+            source.s3_events = get(properties, "Events")
         return source
 
     # wiring resources ---------------------------------------------------------------------------
@@ -1020,6 +1021,7 @@ class CloudFormationBuilder:
                 source=Located(Reference(logical_id), self._span(logical_id), self.path),
             )
             event.prefix, event.suffix = s3_filter(get(entry, "Filter"))
+            event.s3_events = get(entry, "Event")
             function.events.append(event)
 
     def _invoke_config(self, logical_id: str) -> None:

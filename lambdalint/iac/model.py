@@ -196,6 +196,23 @@ class EventSource:
     suffix: Optional[Located] = None
     #: the API Gateway integration timeout in seconds, when the template sets one
     integration_timeout: Optional[Located] = None
+    #: S3 event types (``s3:ObjectCreated:*``...): a string or a list of them; None: the default
+    s3_events: Optional[Located] = None
+
+    @property
+    def fires_on_new_objects(self) -> bool:
+        """Whether an object written to the bucket can fire this S3 trigger (True unless every
+        event type is known and none is an ObjectCreated one, e.g. ``s3:ObjectRemoved:*``)."""
+        if self.s3_events is None:
+            return True
+        items = self.s3_events.value if isinstance(self.s3_events.value, list) else [self.s3_events]
+        names = []
+        for item in items:
+            for value, _ in possibilities(item):
+                if not isinstance(value.value, str):
+                    return True
+                names.append(value.value)
+        return not names or any("ObjectCreated" in name or name in ("s3:*", "*") for name in names)
 
     @property
     def at_least_once(self) -> bool:

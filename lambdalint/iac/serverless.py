@@ -595,6 +595,7 @@ class ServerlessBuilder:
                     source.prefix = get(rule, "prefix")
                 if get(rule, "suffix") is not None:
                     source.suffix = get(rule, "suffix")
+            source.s3_events = get(settings, "event")  # absent: s3:ObjectCreated:*
             existing = get(settings, "existing")
             is_existing = existing is not None and existing.value is True
         else:

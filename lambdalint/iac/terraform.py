@@ -1399,6 +1399,7 @@ class _Builder:
                         source=bucket,
                         prefix=m.attr(entry, "filter_prefix"),
                         suffix=m.attr(entry, "filter_suffix"),
+                        s3_events=m.attr(entry, "events"),
                     ),
                 )
         for address, block in m.of_type("aws_sns_topic_subscription"):
