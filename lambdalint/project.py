@@ -113,6 +113,8 @@ class LinkedFunction:
     timeout: Optional[int] = None
     #: the IAM actions (patterns) its policies allow; ``None`` when not fully known
     allowed_actions: Optional[Tuple[str, ...]] = None
+    #: "sam", "cloudformation", "serverless" or "terraform": for hints in the template's words
+    template_format: str = ""
 
     @property
     def location(self) -> str:
@@ -312,6 +314,7 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
             environment=_environment(function),
             timeout=_timeout(function),
             allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
+            template_format=template.format,
         )
         if existing is not None:
             links.append(link)

@@ -34,6 +34,15 @@ _TEMPLATE = (
 )
 
 
+#: where a function's variables are defined, in each format's words
+_WHERE = {
+    "sam": "in the function's Environment.Variables (or Globals)",
+    "cloudformation": "in the function's Environment.Variables",
+    "serverless": "in the function's `environment` (or `provider.environment`)",
+    "terraform": "in the function's `environment { variables = ... }` block",
+}
+
+
 class MissingEnvironmentVariable(PythonRule):
     """Code reads an environment variable that the function's template does not define.
 
@@ -176,7 +185,7 @@ class MissingEnvironmentVariable(PythonRule):
             self.report(
                 node,
                 f"`{name}` is not in the environment of {names}: `os.environ` raises KeyError {where}",
-                hint=f"define `{name}` in the function's Environment.Variables (or Globals), or read it with `os.environ.get`",
+                hint=f"define `{name}` {_WHERE.get(lacking[0].template_format, _WHERE['sam'])}, or read it with `os.environ.get`",
                 related=[
                     Related(link.template_path, link.span, f"function `{link.logical_id}` defines no `{name}`")
                     for link in lacking

@@ -33,6 +33,15 @@ _TEMPLATE = (
 )
 
 
+#: how a function is granted an action, in each format's words
+_HOW = {
+    "sam": "a statement or a SAM policy template in the function's Policies",
+    "cloudformation": "a statement in the policies of the function's role",
+    "serverless": "a statement in `provider.iam.role.statements` (or the function's own role)",
+    "terraform": "a statement in a policy attached to the function's role",
+}
+
+
 class MissingPermission(PythonRule):
     """A boto3 call whose IAM action the function's policies do not allow.
 
@@ -138,7 +147,7 @@ class MissingPermission(PythonRule):
             self.report(
                 call.node,
                 f"`{call.method}` needs `{call.action}`, which the policies of {names} do not allow: AccessDenied at run time",
-                hint=f"grant `{call.action}` on the resource it uses (a statement or a SAM policy template)",
+                hint=f"grant `{call.action}` on the resource it uses: {_HOW.get(lacking[0].template_format, _HOW['cloudformation'])}",
                 related=[
                     Related(link.template_path, link.span, f"function `{link.logical_id}` has no `{call.action}`")
                     for link in lacking

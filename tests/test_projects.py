@@ -348,3 +348,47 @@ def test_ll401_messages_name_files_as_the_report_does():
     assert function.message == "Handler `app.lambda_handler` of `GetOrderFunction`: src/get_order/app.py defines no `lambda_handler`"
     assert function.hint == "did you mean `handler`?"
     assert (function.span.column, function.span.end_column) == (16, 34)  # the handler's value
+
+
+def test_ll402_message_related_location_and_hint():
+    found = _finding("sam_orders", "src/create_order/app.py", 28, "LL402")
+    assert found.message == (
+        "`PAYMENT_API_URL` is not in the environment of `CreateOrderFunction` (template.yaml:44): "
+        "`os.environ` raises KeyError when this line runs"
+    )
+    assert [(r.path, r.span.line, r.message) for r in found.related] == [
+        ("template.yaml", 44, "function `CreateOrderFunction` defines no `PAYMENT_API_URL`")
+    ]
+    assert found.hint == (
+        "define `PAYMENT_API_URL` in the function's Environment.Variables (or Globals), "
+        "or read it with `os.environ.get`"
+    )
+    # one read, two Terraform functions built from the same code: both named, both related
+    shared = _finding("terraform_ingest", "lambdas/ingest/handler.py", 21, "LL402")
+    assert [(r.path, r.span.line) for r in shared.related] == [("infra/main.tf", 15), ("infra/main.tf", 53)]
+    assert "`aws_lambda_function.ingest` (infra/main.tf:15), `aws_lambda_function.shared` (infra/main.tf:53)" in shared.message
+    assert shared.hint.startswith("define `ARCHIVE_BUCKET` in the function's `environment { variables = ... }` block")
+    # Serverless in its own words
+    sls = _finding("serverless_shop", "src/handlers/invoices.py", 14, "LL402")
+    assert sls.hint.startswith("define `INVOICE_TEMPLATE` in the function's `environment` (or `provider.environment`)")
+
+
+def test_ll403_message_related_location_and_hint():
+    found = _finding("sam_orders", "src/thumbnails/thumbs.py", 19, "LL403")
+    assert found.message == (
+        "`put_object` needs `s3:PutObject`, which the policies of `ThumbnailFunction` (template.yaml:90) "
+        "do not allow: AccessDenied at run time"
+    )
+    assert [(r.path, r.span.line, r.message) for r in found.related] == [
+        ("template.yaml", 90, "function `ThumbnailFunction` has no `s3:PutObject`")
+    ]
+    assert found.hint == (
+        "grant `s3:PutObject` on the resource it uses: a statement or a SAM policy template in the function's Policies"
+    )
+    sqs = _finding("serverless_shop", "src/handlers/checkout.py", 19, "LL403")
+    assert sqs.message.startswith("`send_message` needs `sqs:SendMessage`, which the policies of `checkout` (serverless.yml:41)")
+    assert [(r.path, r.span.line) for r in sqs.related] == [("serverless.yml", 41)]
+    assert sqs.hint.endswith("a statement in `provider.iam.role.statements` (or the function's own role)")
+    tf = _finding("terraform_ingest", "lambdas/ingest/handler.py", 15, "LL403")
+    assert tf.message.startswith("`put_item` needs `dynamodb:PutItem`, which the policies of `aws_lambda_function.ingest` (infra/main.tf:15)")
+    assert tf.hint.endswith("a statement in a policy attached to the function's role")
