@@ -321,8 +321,19 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
             continue
         if python is None and (not any(folder.glob("*.py")) or _other_language(files[0])):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
+        if not folder.is_dir() and _is_build_output(folder, template_file.parent):
+            continue  # e.g. CodeUri: build/orders/, made by a build step that has not run here
         missing.append(_missing(link, folder, files[0], template_file))
     return links, missing
+
+
+def _is_build_output(folder: Path, base: Path) -> bool:
+    """Whether ``folder`` is under a folder that a build makes (``build/``, ``dist/``,
+    ``.aws-sam/``...: the folders lambdalint never lints)."""
+    from lambdalint.config import DEFAULT_EXCLUDES
+
+    relative = os.path.relpath(folder, base)
+    return any(part in DEFAULT_EXCLUDES for part in Path(relative).parts)
 
 
 def _other_language(expected: Path) -> bool:

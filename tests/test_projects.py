@@ -429,3 +429,21 @@ def test_blind_spot_env_read_in_a_function_called_at_import(lint):
     code = "import os\n\n\ndef load():\n    return os.environ['MISSING']\n\n\nCONFIG = load()\n\n\ndef handler(event, context):\n    return CONFIG\n"
     found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 5, "LL402")]
+
+
+def test_ll401_quiet_for_a_code_folder_that_a_build_makes(tmp_path):
+    """``CodeUri: build/orders/`` or ``source_dir = "${path.module}/build/lambda"`` is made by a
+    build step; in a fresh checkout (CI) it does not exist yet. That was LL401 "is in
+    `build/orders/`, which does not exist"; a missing folder elsewhere still is."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: FOLDER\n      Handler: app.handler\n      Runtime: python3.12\n"
+    )
+    code = {"src/orders/app.py": "def handler(event, context):\n    return 1\n"}
+    for folder in ("build/orders/", ".aws-sam/build/F/", "dist/"):
+        files = {"template.yaml": template.replace("FOLDER", folder), **code}
+        assert lint_tree(tmp_path / folder.replace("/", "_"), files, select=RULES) == [], folder
+    found = lint_tree(tmp_path / "wrong", {"template.yaml": template.replace("FOLDER", "src/order/"), **code}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
+        ("template.yaml", 7, "LL401", "did you mean `src/orders/`?")
+    ]
