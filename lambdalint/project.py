@@ -115,6 +115,8 @@ class LinkedFunction:
     allowed_actions: Optional[Tuple[str, ...]] = None
     #: "sam", "cloudformation", "serverless" or "terraform": for hints in the template's words
     template_format: str = ""
+    #: rule ids the template suppresses for this function (resource or top-level Metadata)
+    suppressed: FrozenSet[str] = frozenset()
 
     @property
     def location(self) -> str:
@@ -315,6 +317,7 @@ def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedF
             timeout=_timeout(function),
             allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
             template_format=template.format,
+            suppressed=frozenset(function.suppressed | template.suppressed_everywhere),
         )
         if existing is not None:
             links.append(link)

@@ -146,6 +146,8 @@ class HandlerNotFound(PythonRule):
             c for c in self.facts.classes if "." not in c
         }
         for link in self.facts.links:
+            if self.id in link.suppressed:
+                continue  # the function's Metadata (reported at its template line) says so
             problem = self._problem(link, functions, defined)
             if problem is not None:
                 message, hint = problem

@@ -447,3 +447,17 @@ def test_ll401_quiet_for_a_code_folder_that_a_build_makes(tmp_path):
     assert [(f.path, f.span.line, f.rule_id, f.hint) for f in found] == [
         ("template.yaml", 7, "LL401", "did you mean `src/orders/`?")
     ]
+
+
+def test_ll401_honours_the_function_metadata_suppression(tmp_path):
+    """``Metadata: {lambdalint: {ignore: [LL401]}}`` silenced LL401 for a missing module but not
+    for a missing function or a bad signature (reported from the Python side)."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n"
+        "    Metadata:\n      lambdalint:\n        ignore: [LL401]\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.nope\n      Runtime: python3.12\n  G:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
+    )
+    code = {"src/app.py": "async def handler(event, context):\n    return 1\n"}
+    found = lint_tree(tmp_path, {"template.yaml": template, **code}, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 16, "LL401")]
