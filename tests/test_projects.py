@@ -348,6 +348,17 @@ def test_ll401_messages_name_files_as_the_report_does():
     assert function.message == "Handler `app.lambda_handler` of `GetOrderFunction`: src/get_order/app.py defines no `lambda_handler`"
     assert function.hint == "did you mean `handler`?"
     assert (function.span.column, function.span.end_column) == (16, 34)  # the handler's value
+    # the Python side of a Python-side finding is its related location
+    assert [(r.path, r.span.line, r.span.column, r.message) for r in function.related] == [
+        ("src/get_order/app.py", 10, 5, "`handler` is defined here")
+    ]
+    coroutine = _finding("sam_inline", "template.yaml", 43, "LL401")
+    assert coroutine.message == (
+        "Handler `notify.handler` of `NotifierFunction`: `handler` is `async def`; the Python runtime calls it without awaiting"
+    )
+    assert [(r.path, r.span.line) for r in coroutine.related] == [("functions/notifier/notify.py", 10)]
+    unknown = _finding("class_handler", "template.yaml", 40, "LL401")
+    assert [(r.path, r.span.line, r.message) for r in unknown.related] == [("src/stats.py", 1, "the module the handler names")]
 
 
 def test_ll402_message_related_location_and_hint():
