@@ -371,11 +371,7 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
             f"Handler `{link.handler}` of `{link.logical_id}` is in `{display(folder)}/`, which does not exist",
             hint,
         )
-    modules = sorted(
-        str(p.relative_to(folder).with_suffix("")).replace(os.sep, "/")
-        for p in folder.rglob("*.py")
-        if not any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in p.relative_to(folder).parts)
-    )[:500]
+    modules = _python_modules(folder)
     spelled = link.handler.rpartition(".")[0]
     directory, slash, dotted = spelled.rpartition("/")
     module = f"{directory}/{dotted.replace('.', '/')}" if slash else spelled.replace(".", "/")
@@ -388,6 +384,24 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
     return MissingHandler(
         link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
     )
+
+
+def _python_modules(folder: Path, limit: int = 2000) -> List[str]:
+    """The modules under ``folder`` (``pkg/mod``), without walking into virtualenvs,
+    dependencies and build output (a ``venv/`` beside the code is full of ``app.py``)."""
+    from lambdalint.config import DEFAULT_EXCLUDES
+
+    found: List[str] = []
+    for directory, subdirectories, files in os.walk(folder):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d not in DEFAULT_EXCLUDES)
+        relative = os.path.relpath(directory, folder)
+        for name in sorted(files):
+            if name.endswith(".py"):
+                module = posixpath.join(relative.replace(os.sep, "/"), name[:-3]) if relative != "." else name[:-3]
+                found.append(module)
+        if len(found) >= limit:
+            break
+    return sorted(found)[:500]
 
 
 def _closest_module(wanted: str, function: str, folder: Path, modules: List[str]) -> Optional[str]:

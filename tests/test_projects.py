@@ -472,3 +472,21 @@ def test_ll401_honours_the_function_metadata_suppression(tmp_path):
     code = {"src/app.py": "async def handler(event, context):\n    return 1\n"}
     found = lint_tree(tmp_path, {"template.yaml": template, **code}, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 16, "LL401")]
+
+
+def test_ll401_hint_never_points_into_a_virtualenv(lint):
+    """With ``CodeUri: .`` and a ``venv/`` or ``build/`` in the folder, the hint for a renamed
+    ``app.handler`` named a module there that merely shares the name (`build.lib.app.handler`,
+    or flask's ``app`` in site-packages)."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: .\n      Handler: app.handler\n      Runtime: python3.12\n"
+    )
+    files = {
+        "template.yaml": template,
+        "venv/lib/python3.12/site-packages/flask/app.py": "class Flask: ...\n",
+        "build/lib/app.py": "def handler(event, context): ...\n",
+        "apps.py": "def handler(event, context): ...\n",
+    }
+    found = lint(files, select=["LL401"])
+    assert [(f.rule_id, f.hint) for f in found] == [("LL401", "did you mean `apps.handler`?")]
