@@ -490,3 +490,19 @@ def test_ll401_hint_never_points_into_a_virtualenv(lint):
     }
     found = lint(files, select=["LL401"])
     assert [(f.rule_id, f.hint) for f in found] == [("LL401", "did you mean `apps.handler`?")]
+
+
+@pytest.mark.xfail(strict=True, reason="Python-side checks run only when the Python file is in the run (pre-commit passes changed files)")
+def test_blind_spot_template_alone_does_not_check_the_function(tmp_path):
+    """``lambdalint check template.yaml`` (pre-commit after a template edit) finds a missing
+    module but not a missing function: that check runs while linting the Python file."""
+    from lambdalint.config import parse_config
+    from lambdalint.discovery import discover
+    from lambdalint.engine import Session, lint_files, sorted_findings
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "template.yaml").write_text(_SAM_ONE.replace("app.handler", "app.lambda_handler"))
+    config = parse_config({"select": RULES}, root=tmp_path)
+    found = sorted_findings(lint_files(Session.create(config), discover([tmp_path / "template.yaml"], config, cwd=tmp_path), 1))
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 11, "LL401")]
