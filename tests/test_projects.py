@@ -506,3 +506,22 @@ def test_blind_spot_template_alone_does_not_check_the_function(tmp_path):
     config = parse_config({"select": RULES}, root=tmp_path)
     found = sorted_findings(lint_files(Session.create(config), discover([tmp_path / "template.yaml"], config, cwd=tmp_path), 1))
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 11, "LL401")]
+
+
+def test_ll403_quiet_for_clients_with_other_credentials(lint):
+    """A client made with an assumed role's credentials (or ``**kwargs`` we cannot read) acts as
+    another principal: its calls were checked against the function's own policies."""
+    code = (
+        "import boto3\n\nsts = boto3.client('sts')\n\n\ndef handler(event, context):\n"
+        "    c = sts.assume_role(RoleArn='arn:aws:iam::222222222222:role/w', RoleSessionName='x')['Credentials']\n"
+        "    theirs = boto3.client('s3', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'],\n"
+        "                          aws_session_token=c['SessionToken'])\n"
+        "    theirs.put_object(Bucket='b', Key='k')\n"
+        "    boto3.resource('dynamodb', **event['credentials']).Table('t').put_item(Item={})\n"
+        "    boto3.client('s3', region_name='eu-west-1').put_object(Bucket='b', Key='k')\n"
+    )
+    found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
+    # only the client with the function's own credentials is checked (sts:AssumeRole is not granted either)
+    assert [(f.span.line, f.message.split(" needs ")[0]) for f in found] == [
+        (7, "`assume_role`"), (12, "`put_object`"),
+    ]
