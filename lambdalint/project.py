@@ -437,6 +437,33 @@ def _defines(path: Path, name: str) -> bool:
     return re.search(rf"^(?:async\s+)?def\s+{escaped}\b|^{escaped}\s*[:=]", text, re.MULTILINE) is not None
 
 
+def in_main_block(facts, node) -> bool:
+    """Whether ``node`` is under ``if __name__ == "__main__":`` at module scope: code for local
+    runs, which Lambda never executes (it imports the module)."""
+    import libcst as cst
+
+    child, parent = node, facts.parent_of(node, facts.module)
+    while parent is not None:
+        if isinstance(parent, cst.If) and child is parent.body and _is_main_test(parent.test):
+            return True
+        child, parent = parent, facts.parent_of(parent, facts.module)
+    return False
+
+
+def _is_main_test(test) -> bool:
+    import libcst as cst
+
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return len(names) == 1 and len(strings) == 1
+
+
 def closest_name(name: str, candidates: Iterable[str]) -> Optional[str]:
     found = difflib.get_close_matches(name, sorted(candidates), n=1)
     return found[0] if found else None

@@ -7,7 +7,7 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from lambdalint.model import Related, Severity
-from lambdalint.project import LAMBDA_RESERVED_ENVIRONMENT
+from lambdalint.project import LAMBDA_RESERVED_ENVIRONMENT, in_main_block
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.rule import Example, PythonRule
 
@@ -172,6 +172,8 @@ class MissingEnvironmentVariable(PythonRule):
             scope = function.qualname if function is not None else None
             if name in self._set or (scope, name) in self._tested or self._guarded(node, function):
                 continue
+            if function is None and in_main_block(self.facts, node):
+                continue  # `if __name__ == "__main__":` never runs in Lambda
             if self._is_assignment_target(node, function):
                 continue
             lacking = [

@@ -7,7 +7,7 @@ from typing import List
 import libcst as cst
 
 from lambdalint.model import Related, Severity
-from lambdalint.project import action_allowed
+from lambdalint.project import action_allowed, in_main_block
 from lambdalint.python.aws_calls import AwsCall, AwsCallResolver
 from lambdalint.rule import Example, PythonRule
 
@@ -137,6 +137,8 @@ class MissingPermission(PythonRule):
 
     def finish(self) -> None:
         for call in self._calls:
+            if call.function is None and in_main_block(self.facts, call.node):
+                continue  # `if __name__ == "__main__":` never runs in Lambda
             lacking = [
                 link for link in self.facts.links_running(call.function)
                 if link.allowed_actions is not None and not action_allowed(call.action, link.allowed_actions)

@@ -525,3 +525,18 @@ def test_ll403_quiet_for_clients_with_other_credentials(lint):
     assert [(f.span.line, f.message.split(" needs ")[0]) for f in found] == [
         (7, "`assume_role`"), (12, "`put_object`"),
     ]
+
+
+def test_ll402_ll403_quiet_under_if_main(lint):
+    """``if __name__ == "__main__":`` is for local runs; Lambda imports the module and never
+    runs it. Its reads and calls were reported as failing "at every cold start"."""
+    code = (
+        "import os\n\nimport boto3\n\n\ndef handler(event, context):\n    return 1\n\n\n"
+        "if __name__ == '__main__':\n"
+        "    boto3.resource('dynamodb').Table(os.environ['LOCAL_TABLE']).put_item(Item={})\n"
+        "    handler({}, None)\n"
+        "else:\n"
+        "    ON_IMPORT = os.environ['REQUIRED']\n"
+    )
+    found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
+    assert [(f.span.line, f.rule_id) for f in found] == [(14, "LL402")]
