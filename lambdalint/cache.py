@@ -23,7 +23,7 @@ from lambdalint.model import Edit, Finding, Fix, FixSafety, Related, Severity, S
 from lambdalint.project import LinkCandidate, LinkedFunction, Trigger
 
 CACHE_FOLDER = ".lambdalint_cache"
-FORMAT = "4"
+FORMAT = "5"
 
 
 def _span(data: List[int]) -> Span:
@@ -69,6 +69,7 @@ def link_data(link: LinkedFunction) -> Dict[str, Any]:
     ]
     data["environment"] = None if link.environment is None else sorted(link.environment)
     data["allowed_actions"] = None if link.allowed_actions is None else list(link.allowed_actions)
+    data["suppressed"] = sorted(link.suppressed)
     return data
 
 
@@ -83,6 +84,7 @@ def link_from(data: Dict[str, Any]) -> LinkedFunction:
     values["environment"] = None if data["environment"] is None else frozenset(data["environment"])
     values["allowed_actions"] = None if data["allowed_actions"] is None else tuple(data["allowed_actions"])
     values["environment_values"] = tuple(tuple(pair) for pair in data["environment_values"])
+    values["suppressed"] = frozenset(data["suppressed"])
     return LinkedFunction(**values)
 
 

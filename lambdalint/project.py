@@ -135,6 +135,10 @@ class LinkedFunction:
     allowed_actions: Optional[Tuple[str, ...]] = None
     #: a hash of the template's text: a cached result of the linked code depends on it
     template_digest: str = ""
+    #: "sam", "cloudformation", "serverless" or "terraform": for hints in the template's words
+    template_format: str = ""
+    #: rule ids the template suppresses for this function (resource or top-level Metadata)
+    suppressed: FrozenSet[str] = frozenset()
 
     @property
     def location(self) -> str:
@@ -358,10 +362,11 @@ def link_candidates(template: Template, template_file: Path) -> List[LinkCandida
             timeout=_timeout(function),
             allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
             template_digest=digest,
+            template_format=template.format,
+            suppressed=frozenset(function.suppressed | template.suppressed_everywhere),
         )
-        suppressed = frozenset(function.suppressed) | frozenset(template.suppressed_everywhere)
         found.append(LinkCandidate(
-            link, tuple(normalized(f) for f in files), normalized(folder), str(template_file), python, suppressed
+            link, tuple(normalized(f) for f in files), normalized(folder), str(template_file), python, link.suppressed
         ))
     return found
 
@@ -381,6 +386,8 @@ def resolve_links(candidates: Iterable[LinkCandidate]) -> Tuple[List[LinkedFunct
             not any(folder.glob("*.py")) or _other_language(Path(candidate.candidates[0]))
         ):
             continue  # perhaps not Python at all (the runtime is not known): say nothing
+        if not folder.is_dir() and _is_build_output(folder, Path(candidate.template_file).parent):
+            continue  # e.g. CodeUri: build/orders/, made by a build step that has not run here
         found = _missing(candidate.link, folder, Path(candidate.candidates[0]), Path(candidate.template_file))
         missing.append(replace(found, suppressed=candidate.suppressed))
     return links, missing
@@ -389,6 +396,15 @@ def resolve_links(candidates: Iterable[LinkCandidate]) -> Tuple[List[LinkedFunct
 def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
     """The links of one template's Python functions, and the handlers whose file is missing."""
     return resolve_links(link_candidates(template, template_file))
+
+
+def _is_build_output(folder: Path, base: Path) -> bool:
+    """Whether ``folder`` is under a folder that a build makes (``build/``, ``dist/``,
+    ``.aws-sam/``...: the folders lambdalint never lints)."""
+    from lambdalint.config import DEFAULT_EXCLUDES
+
+    relative = os.path.relpath(folder, base)
+    return any(part in DEFAULT_EXCLUDES for part in Path(relative).parts)
 
 
 def _other_language(expected: Path) -> bool:
@@ -423,11 +439,7 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
             f"Handler `{link.handler}` of `{link.logical_id}` is in `{display(folder)}/`, which does not exist",
             hint,
         )
-    modules = sorted(
-        str(p.relative_to(folder).with_suffix("")).replace(os.sep, "/")
-        for p in folder.rglob("*.py")
-        if not any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in p.relative_to(folder).parts)
-    )[:500]
+    modules = _python_modules(folder)
     spelled = link.handler.rpartition(".")[0]
     directory, slash, dotted = spelled.rpartition("/")
     module = f"{directory}/{dotted.replace('.', '/')}" if slash else spelled.replace(".", "/")
@@ -440,6 +452,24 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
     return MissingHandler(
         link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
     )
+
+
+def _python_modules(folder: Path, limit: int = 2000) -> List[str]:
+    """The modules under ``folder`` (``pkg/mod``), without walking into virtualenvs,
+    dependencies and build output (a ``venv/`` beside the code is full of ``app.py``)."""
+    from lambdalint.config import DEFAULT_EXCLUDES
+
+    found: List[str] = []
+    for directory, subdirectories, files in os.walk(folder):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d not in DEFAULT_EXCLUDES)
+        relative = os.path.relpath(directory, folder)
+        for name in sorted(files):
+            if name.endswith(".py"):
+                module = posixpath.join(relative.replace(os.sep, "/"), name[:-3]) if relative != "." else name[:-3]
+                found.append(module)
+        if len(found) >= limit:
+            break
+    return sorted(found)[:500]
 
 
 def _closest_module(wanted: str, function: str, folder: Path, modules: List[str]) -> Optional[str]:
@@ -473,6 +503,33 @@ def _defines(path: Path, name: str) -> bool:
         return False
     escaped = re.escape(name)
     return re.search(rf"^(?:async\s+)?def\s+{escaped}\b|^{escaped}\s*[:=]", text, re.MULTILINE) is not None
+
+
+def in_main_block(facts, node) -> bool:
+    """Whether ``node`` is under ``if __name__ == "__main__":`` at module scope: code for local
+    runs, which Lambda never executes (it imports the module)."""
+    import libcst as cst
+
+    child, parent = node, facts.parent_of(node, facts.module)
+    while parent is not None:
+        if isinstance(parent, cst.If) and child is parent.body and _is_main_test(parent.test):
+            return True
+        child, parent = parent, facts.parent_of(parent, facts.module)
+    return False
+
+
+def _is_main_test(test) -> bool:
+    import libcst as cst
+
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return len(names) == 1 and len(strings) == 1
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> Optional[str]:

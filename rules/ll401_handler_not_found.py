@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from lambdalint.model import Severity
+from lambdalint.model import Related, Severity, Span
 from lambdalint.project import LinkedFunction, closest_name
 from lambdalint.rule import Example, PythonRule
 
@@ -146,30 +146,45 @@ class HandlerNotFound(PythonRule):
             c for c in self.facts.classes if "." not in c
         }
         for link in self.facts.links:
+            if self.id in link.suppressed:
+                continue  # the function's Metadata (reported at its template line) says so
             problem = self._problem(link, functions, defined)
             if problem is not None:
-                message, hint = problem
-                self.report_at(link.template_path, link.handler_span, message, hint=hint)
+                message, hint, related = problem
+                self.report_at(link.template_path, link.handler_span, message, hint=hint, related=[related])
 
     def _problem(self, link: LinkedFunction, functions, defined) -> Optional[tuple]:
+        """(message, hint, the place in the Python file that explains it), or None."""
         where = f"Handler `{link.handler}` of `{link.logical_id}`"
         if link.function not in defined:
             close = closest_name(link.function, functions)
-            hint = f"did you mean `{close}`?" if close else f"define `{link.function}(event, context)` in {self.facts.path}"
-            return f"{where}: {self.facts.path} defines no `{link.function}`", hint
+            if close:
+                return (
+                    f"{where}: {self.facts.path} defines no `{link.function}`",
+                    f"did you mean `{close}`?",
+                    Related(self.facts.path, self.span_of(functions[close].node.name), f"`{close}` is defined here"),
+                )
+            return (
+                f"{where}: {self.facts.path} defines no `{link.function}`",
+                f"define `{link.function}(event, context)` in {self.facts.path}",
+                Related(self.facts.path, Span(1, 1, 1, 1), "the module the handler names"),
+            )
         function = functions.get(link.function)
         if function is None:
             return None  # an alias or an import: Lambda's getattr finds it, its shape is not ours to see
         node = function.node
+        here = Related(self.facts.path, self.span_of(node.name), f"`{link.function}` is defined here")
         if node.asynchronous is not None:
             return (
                 f"{where}: `{link.function}` is `async def`; the Python runtime calls it without awaiting",
                 "make the handler a plain function that runs the coroutine: `asyncio.run(main(event, context))`",
+                here,
             )
         if not _accepts_event_and_context(node.params):
             return (
                 f"{where}: `{link.function}` cannot be called with Lambda's two arguments (event, context)",
                 "give the handler the signature `(event, context)`",
+                here,
             )
         return None
 

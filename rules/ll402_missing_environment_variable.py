@@ -7,7 +7,7 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from lambdalint.model import Related, Severity
-from lambdalint.project import LAMBDA_RESERVED_ENVIRONMENT
+from lambdalint.project import LAMBDA_RESERVED_ENVIRONMENT, in_main_block
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.rule import Example, PythonRule
 
@@ -32,6 +32,15 @@ _TEMPLATE = (
     "  Table:\n"
     "    Type: AWS::DynamoDB::Table\n"
 )
+
+
+#: where a function's variables are defined, in each format's words
+_WHERE = {
+    "sam": "in the function's Environment.Variables (or Globals)",
+    "cloudformation": "in the function's Environment.Variables",
+    "serverless": "in the function's `environment` (or `provider.environment`)",
+    "terraform": "in the function's `environment { variables = ... }` block",
+}
 
 
 class MissingEnvironmentVariable(PythonRule):
@@ -163,6 +172,8 @@ class MissingEnvironmentVariable(PythonRule):
             scope = function.qualname if function is not None else None
             if name in self._set or (scope, name) in self._tested or self._guarded(node, function):
                 continue
+            if function is None and in_main_block(self.facts, node):
+                continue  # `if __name__ == "__main__":` never runs in Lambda
             if self._is_assignment_target(node, function):
                 continue
             lacking = [
@@ -176,7 +187,7 @@ class MissingEnvironmentVariable(PythonRule):
             self.report(
                 node,
                 f"`{name}` is not in the environment of {names}: `os.environ` raises KeyError {where}",
-                hint=f"define `{name}` in the function's Environment.Variables (or Globals), or read it with `os.environ.get`",
+                hint=f"define `{name}` {_WHERE.get(lacking[0].template_format, _WHERE['sam'])}, or read it with `os.environ.get`",
                 related=[
                     Related(link.template_path, link.span, f"function `{link.logical_id}` defines no `{name}`")
                     for link in lacking

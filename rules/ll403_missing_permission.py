@@ -7,7 +7,7 @@ from typing import List
 import libcst as cst
 
 from lambdalint.model import Related, Severity
-from lambdalint.project import action_allowed
+from lambdalint.project import action_allowed, in_main_block
 from lambdalint.python.aws_calls import AwsCall, AwsCallResolver
 from lambdalint.rule import Example, PythonRule
 
@@ -31,6 +31,15 @@ _TEMPLATE = (
     "  Index:\n"
     "    Type: AWS::DynamoDB::Table\n"
 )
+
+
+#: how a function is granted an action, in each format's words
+_HOW = {
+    "sam": "a statement or a SAM policy template in the function's Policies",
+    "cloudformation": "a statement in the policies of the function's role",
+    "serverless": "a statement in `provider.iam.role.statements` (or the function's own role)",
+    "terraform": "a statement in a policy attached to the function's role",
+}
 
 
 class MissingPermission(PythonRule):
@@ -128,6 +137,8 @@ class MissingPermission(PythonRule):
 
     def finish(self) -> None:
         for call in self._calls:
+            if call.function is None and in_main_block(self.facts, call.node):
+                continue  # `if __name__ == "__main__":` never runs in Lambda
             lacking = [
                 link for link in self.facts.links_running(call.function)
                 if link.allowed_actions is not None and not action_allowed(call.action, link.allowed_actions)
@@ -139,7 +150,7 @@ class MissingPermission(PythonRule):
                 call.node,
                 f"`{self.facts.module.code_for_node(call.node.func)}` needs `{call.action}`, which the policies of "
                 f"{names} do not allow: AccessDenied at run time",
-                hint=f"grant `{call.action}` on the resource it uses (a statement or a SAM policy template)",
+                hint=f"grant `{call.action}` on the resource it uses: {_HOW.get(lacking[0].template_format, _HOW['cloudformation'])}",
                 related=[
                     Related(link.template_path, link.span, f"function `{link.logical_id}` has no `{call.action}`")
                     for link in lacking

@@ -94,6 +94,19 @@ def _pascal(method: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in method.split("_"))
 
 
+#: factory arguments that give the client someone else's credentials (an assumed role)
+_CREDENTIAL_ARGUMENTS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
+
+
+def _own_credentials(node: cst.Call) -> bool:
+    """Whether the client runs as the function's role: not when it is given credentials
+    (``aws_session_token=...`` after ``sts.assume_role``) or arguments we cannot see (``**kw``)."""
+    for arg in node.args:
+        if arg.star == "**" or (arg.keyword is not None and arg.keyword.value in _CREDENTIAL_ARGUMENTS):
+            return False
+    return True
+
+
 def _literal(node: cst.Call) -> Optional[str]:
     for arg in node.args:
         if arg.keyword is None or arg.keyword.value == "service_name":
@@ -134,6 +147,8 @@ class AwsCallResolver:
         if not isinstance(expression, cst.Call):
             return None
         names = self.qualified(expression.func)
+        if names & (CLIENT_FACTORIES | RESOURCE_FACTORIES) and not _own_credentials(expression):
+            return None  # another principal's permissions: not the function's to check
         if names & CLIENT_FACTORIES:
             service = _literal(expression)
             return (service, "client") if service else None
