@@ -38,7 +38,9 @@ class HandlerNotFound(PythonRule):
       `async def` (the Python runtime calls the handler without awaiting it).
 
     Functions whose code is elsewhere (an S3 URI, a container image, a zip built by another
-    tool), inline code, and runtimes other than Python are not checked.
+    tool, a build folder not built yet), inline code, and runtimes other than Python are not
+    checked; nor is a missing name in a module that makes names dynamically (`import *`,
+    `globals()`, `exec`, a module `__getattr__`). A function's `Metadata` ignore list applies.
 
     ## Why is this bad in Lambda
     The deployment succeeds, and every invocation then fails with `Runtime.ImportModuleError`
