@@ -38,7 +38,9 @@ class HandlerNotFound(PythonRule):
       `async def` (the Python runtime calls the handler without awaiting it).
 
     Functions whose code is elsewhere (an S3 URI, a container image, a zip built by another
-    tool), inline code, and runtimes other than Python are not checked.
+    tool, a build folder not built yet), inline code, and runtimes other than Python are not
+    checked; nor is a missing name in a module that makes names dynamically (`import *`,
+    `globals()`, `exec`, a module `__getattr__`). A function's `Metadata` ignore list applies.
 
     ## Why is this bad in Lambda
     The deployment succeeds, and every invocation then fails with `Runtime.ImportModuleError`
@@ -138,9 +140,27 @@ class HandlerNotFound(PythonRule):
         ),
     )
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        #: the module makes names in ways we cannot list (`import *`, `globals()`, `exec`,
+        #: a module `__getattr__`): a missing name is not certain
+        self._dynamic_names = False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            self._dynamic_names = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value in ("globals", "exec"):
+            self._dynamic_names = True
+
     def finish(self) -> None:
         if not self.facts.links:
             return
+        if "__getattr__" in self.facts.module_level_names or any(
+            f.name == "__getattr__" and f.is_module_level for f in self.facts.functions.values()
+        ):
+            self._dynamic_names = True
         functions = {f.name: f for f in self.facts.functions.values() if f.is_module_level}
         defined = set(functions) | self.facts.module_level_names | {
             c for c in self.facts.classes if "." not in c
@@ -157,6 +177,8 @@ class HandlerNotFound(PythonRule):
         """(message, hint, the place in the Python file that explains it), or None."""
         where = f"Handler `{link.handler}` of `{link.logical_id}`"
         if link.function not in defined:
+            if self._dynamic_names:
+                return None
             close = closest_name(link.function, functions)
             if close:
                 return (

@@ -56,7 +56,8 @@ class MissingEnvironmentVariable(PythonRule):
     (`os.environ["NAME"] = ...`, `setdefault`; `os.environ.update` and dotenv silence the
     whole module), variables that Lambda
     sets itself (`AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, ...) and functions whose environment
-    is not fully known (a whole map from a parameter or a file) are not flagged.
+    is not fully known (a whole map from a parameter or a file) are not flagged, nor is code
+    under `if __name__ == "__main__":`, which Lambda never runs.
 
     ## Why is this bad in Lambda
     The missing variable raises `KeyError`: at module scope it fails every cold start

@@ -51,9 +51,13 @@ class MissingPermission(PythonRule):
     `boto3.resource("dynamodb").Table(t).put_item` is `dynamodb:PutItem` — and compares them
     with the actions that the function's policies allow: inline statements, SAM policy
     templates (`S3ReadPolicy`, `DynamoDBCrudPolicy`, ...) and the AWS managed policies whose
-    grants are well known. It only speaks when every policy of the function is fully known
-    (no external role, no unknown managed policy, no unresolved value), and it checks actions,
-    not resources.
+    grants are well known, plus what SAM and Serverless add by themselves (basic execution,
+    the poller permissions of SQS/Kinesis/DynamoDB-stream events). It only speaks when every
+    policy of the function is fully known (no external role, no unknown managed policy, no
+    SAM connector or policy attached to the generated role, no unresolved value), and it
+    checks actions, not resources. Clients made with other credentials (an assumed role),
+    actions that need no permission (`sts:GetCallerIdentity`) and code under
+    `if __name__ == "__main__":` are not checked.
 
     ## Why is this bad in Lambda
     The call fails with `AccessDenied` only when it runs in the deployed function: local runs

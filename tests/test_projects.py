@@ -540,3 +540,26 @@ def test_ll402_ll403_quiet_under_if_main(lint):
     )
     found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
     assert [(f.span.line, f.rule_id) for f in found] == [(14, "LL402")]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from impl import *\n",
+        "def _make():\n    return lambda event, context: 1\n\n\nglobals()['handler'] = _make()\n",
+        "def __getattr__(name):\n    return lambda event, context: 1\n",
+        "exec('def handler(event, context): return 1')\n",
+    ],
+    ids=["star-import", "globals", "module-getattr", "exec"],
+)
+def test_ll401_quiet_when_the_module_makes_names_dynamically(tmp_path, code):
+    """``from impl import *`` (a re-export) and friends define names we cannot list: LL401
+    reported "defines no `handler`" for a handler Lambda finds."""
+    files = {"template.yaml": _SAM_ONE, "src/app.py": code, "src/impl.py": "def handler(event, context):\n    return 1\n"}
+    assert lint_tree(tmp_path, files, select=RULES) == []
+
+
+def test_ll401_a_static_module_still_reports_the_missing_name(lint):
+    files = {"template.yaml": _SAM_ONE, "src/app.py": "from impl import helper\n\n\ndef main(event, context):\n    return helper()\n"}
+    found = lint(files, select=RULES)
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("template.yaml", 11, "LL401")]
