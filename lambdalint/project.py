@@ -393,11 +393,6 @@ def resolve_links(candidates: Iterable[LinkCandidate]) -> Tuple[List[LinkedFunct
     return links, missing
 
 
-def link_template(template: Template, template_file: Path) -> Tuple[List[LinkedFunction], List[MissingHandler]]:
-    """The links of one template's Python functions, and the handlers whose file is missing."""
-    return resolve_links(link_candidates(template, template_file))
-
-
 def _is_build_output(folder: Path, base: Path) -> bool:
     """Whether ``folder`` is under a folder that a build makes (``build/``, ``dist/``,
     ``.aws-sam/``...: the folders lambdalint never lints)."""
