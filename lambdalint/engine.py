@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper
 from lambdalint import cache
 from lambdalint.cache import ResultCache
 from lambdalint.config import Config
-from lambdalint.discovery import SourceFile
+from lambdalint.discovery import SourceFile, display_path
 from lambdalint.iac.model import Template
 from lambdalint.model import Finding, Span
 from lambdalint.project import (
@@ -29,6 +29,7 @@ from lambdalint.project import (
     MissingHandler,
     ProjectLinks,
     link_candidates,
+    normalized,
     resolve_links,
 )
 from lambdalint.python.analysis import FactCollector, ModuleFacts
@@ -554,16 +555,43 @@ def lint_files(
             ]
         for item, _ in jobs_with_links:
             per_file.setdefault(item[0].display_path, [])
+        requested = set(per_file)
+        companions = _companions(session, links, python) if shard is None else []
+        all_jobs = jobs_with_links + companions
         if pool is None:
-            python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in jobs_with_links)
+            python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in all_jobs)
         else:
-            python_results = pool.map(_lint_in_worker, jobs_with_links, chunksize=_chunk(python, jobs))
-        for result in python_results:
+            python_results = pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs))
+        for index, result in enumerate(python_results):
+            if index >= len(jobs_with_links):
+                # a handler linted only for the template in the run: keep what concerns that template
+                result.per_file = {
+                    path: [f for f in found if f.path in requested or any(r.path in requested for r in f.related)]
+                    for path, found in result.per_file.items()
+                }
             _merge(per_file, result.per_file)
     finally:
         if pool is not None:
             pool.shutdown()
     return per_file
+
+
+def _companions(
+    session: Session, links: ProjectLinks, python: Sequence[WorkItem]
+) -> List[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]:
+    """The Python files that the run's templates name but the run does not include (pre-commit
+    passes only the changed template): they are linted too, so that the template's
+    cross-file findings (a handler function that is gone, a variable the code still reads) are
+    not lost."""
+    in_run = {normalized(item[0].path) for item in python}
+    found = []
+    for module_file in sorted(links.by_module):
+        path = Path(module_file)
+        if module_file in in_run or session.config.is_excluded(path):
+            continue
+        file = SourceFile(display_path(path, Path.cwd()), path, "python")
+        found.append(((file,), links.for_module(path)))
+    return found
 
 
 def _link(session: Session, per_file: Dict[str, List[Finding]], results: Iterable[ItemResult]) -> ProjectLinks:

@@ -79,3 +79,24 @@ def test_the_template_decides_which_functions_are_handlers(tmp_path):
     found = lint_tree(tmp_path, {"template.yaml": template, "src/app.py": code}, select=["LL101"])
     # `lambda_handler` matches the naming convention, but the template names `process`
     assert [(f.path, f.span.line) for f in found] == [("src/app.py", 9)]
+
+
+def test_a_template_edit_alone_rechecks_its_handlers_cross_file_findings_only(tmp_path, monkeypatch):
+    """pre-commit passes only the changed template: the handler is linted with it, and what
+    concerns the template (LL402 with the template as related location) is reported; the
+    handler's own findings (LL101) are not, since the handler is not in the run."""
+    from lambdalint.config import parse_config
+    from lambdalint.discovery import discover
+    from lambdalint.engine import Session, lint_files, sorted_findings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "import os\nimport boto3\n\n\ndef handler(event, context):\n"
+        "    boto3.client('s3')\n    return os.environ['GONE']\n"
+    )
+    (tmp_path / "template.yaml").write_text(TEMPLATE.format(events=""))
+    config = parse_config({}, root=tmp_path)
+    files = discover([tmp_path / "template.yaml"], config, cwd=tmp_path)
+    found = sorted_findings(lint_files(Session.create(config), files, 1))
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 7, "LL402")]
