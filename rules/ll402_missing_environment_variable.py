@@ -184,7 +184,7 @@ class MissingEnvironmentVariable(PythonRule):
             if not lacking:
                 continue
             names = ", ".join(f"`{link.logical_id}` ({link.location})" for link in lacking)
-            where = "at every cold start" if function is None else "when this line runs"
+            where = "at every cold start" if self.facts.runs_at_import(function) else "when this line runs"
             self.report(
                 node,
                 f"`{name}` is not in the environment of {names}: `os.environ` raises KeyError {where}",

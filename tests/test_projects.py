@@ -435,8 +435,7 @@ def test_blind_spot_env_read_in_a_helper_of_another_module(lint):
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/pkg/db.py", 5, "LL402")]
 
 
-@pytest.mark.xfail(strict=True, reason="functions called at module scope (cold start) are not reached")
-def test_blind_spot_env_read_in_a_function_called_at_import(lint):
+def test_env_read_in_a_function_called_at_import(lint):
     code = "import os\n\n\ndef load():\n    return os.environ['MISSING']\n\n\nCONFIG = load()\n\n\ndef handler(event, context):\n    return CONFIG\n"
     found = lint({"template.yaml": _SAM_ONE, "src/app.py": code}, select=RULES)
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 5, "LL402")]

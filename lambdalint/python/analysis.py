@@ -142,6 +142,9 @@ class ModuleFacts:
         self.handlers: List[FunctionInfo] = []
         self._reached: Set[str] = set()
         self._reach_by_handler: Dict[str, Set[str]] = {}
+        #: qualified names called at module scope (``CONFIG = load()``): they run at cold start
+        self.import_time_calls: Set[str] = set()
+        self._import_time: Set[str] = set()
         self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
         #: set by the engine: positions are resolved through it on first use only
         self.wrapper: Optional[MetadataWrapper] = None
@@ -172,6 +175,9 @@ class ModuleFacts:
                 self.handlers.append(target)
         self.handlers.sort(key=lambda f: f.qualname)
         self._reached = self._reach_from(self.handlers)
+        self._import_time = self._reach_from(
+            f for name in self.import_time_calls for f in [self.functions.get(name)] if f is not None
+        )
         self.finished = True
 
     def _is_handler(self, function: FunctionInfo) -> bool:
@@ -260,13 +266,18 @@ class ModuleFacts:
     def links_running(self, function: Optional[FunctionInfo]) -> Tuple["LinkedFunction", ...]:
         """The template functions whose invocations run ``function`` (None: module scope, which
         runs at every cold start of every function of the module)."""
-        if function is None:
+        if function is None or self.runs_at_import(function):
             return self.links
         found: List["LinkedFunction"] = []
         for handler in self.handlers:
             if function.qualname in self.reached_from(handler):
                 found.extend(link for link in self.links_of(handler) if link not in found)
         return tuple(found)
+
+    def runs_at_import(self, function: Optional[FunctionInfo]) -> bool:
+        """Module scope, or a function that module scope calls (directly or not): code that runs
+        at every cold start."""
+        return function is None or function.qualname in self._import_time
 
     def call_site(self, name: str, function: Optional[FunctionInfo]) -> Optional[cst.Call]:
         """The call that bound ``name`` (``s3 = boto3.client("s3")``) in ``function`` or at
@@ -445,6 +456,14 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
                 bound = alias.asname.name if alias.asname else alias.name
                 if isinstance(bound, cst.Name):
                     self.facts.module_level_names.add(bound.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.current_function is None and not self._classes:
+            for qualname in qualified_names(node.func, self.get_metadata):
+                if qualname in self.facts.classes:
+                    self.facts.import_time_calls.update({f"{qualname}.__init__", f"{qualname}.__post_init__"})
+                else:
+                    self.facts.import_time_calls.add(qualname)
 
     def visit_Global(self, node: cst.Global) -> None:
         if self.current_function is not None:
