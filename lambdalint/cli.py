@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="lint files and folders (default: the current folder)",
-        description="Lint Python handlers under PATH (default: the current folder).",
+        description="Lint Python handlers and the templates that deploy them (SAM/CloudFormation, "
+        "Serverless, Terraform) under PATH (default: the current folder).",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
