@@ -23,3 +23,18 @@ def test_every_check_flag_is_in_the_readme():
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
                 assert f"`{flag}" in README, flag
+
+
+def test_the_readme_config_example_is_valid():
+    import sys
+
+    from lambdalint.config import parse_config
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    block = re.search(r"```toml\n(.*?)```", README, re.DOTALL).group(1)
+    table = tomllib.loads(block)["tool"]["lambdalint"]
+    config = parse_config(table, root=Path("."))
+    assert config.handlers and config.severity and config.options
