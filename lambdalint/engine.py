@@ -28,6 +28,7 @@ from lambdalint.project import (
     LinkedFunction,
     MissingHandler,
     ProjectLinks,
+    inline_code_links,
     link_candidates,
     normalized,
     resolve_links,
@@ -139,12 +140,48 @@ def load_and_lint_template(
         return finalize(session, findings, text, ignored, relative), []
     loaded.texts[file.display_path] = text
     candidates = link_candidates(loaded, file.path)
-    findings = run_template_rules(session, loaded)
+    findings = run_template_rules(session, loaded) + lint_inline_code(session, loaded, text, relative)
     kept = [f for f in findings if f.path != loaded.path or f.rule_id not in loaded.suppressed_at(f.span.line)]
     own = [f for f in kept if f.path == file.display_path]
     # a rule reporting on another file (it should not, for a one-file template) keeps its finding
     others = [f for f in kept if f.path != file.display_path]
     return finalize(session, own, text, ignored, relative) + finalize(session, others, "", set(), relative), candidates
+
+
+def lint_inline_code(session: Session, template: Template, text: str, relative: str) -> List[Finding]:
+    """Lint the Python that a template holds (SAM ``InlineCode``, ``Code.ZipFile``) with the
+    code rules, as the module of its function, and report at the template's own lines. Only
+    literal block scalars (``|``) keep a line-for-line layout; other forms are skipped."""
+    if not session.python_rules and PARSE_ERROR not in session.enabled:
+        return []
+    lines = text.splitlines()
+    findings: List[Finding] = []
+    for function, link in inline_code_links(template):
+        code = function.inline_code
+        if (function.path or template.path) != template.path or not 0 < code.span.line <= len(lines):
+            continue
+        if not lines[code.span.line - 1][code.span.column - 1:].startswith("|"):
+            continue
+        content = [line for line in lines[code.span.line:code.span.end_line] if line.strip()]
+        indent = len(content[0]) - len(content[0].lstrip()) if content else 0
+        virtual = f"{template.path}#{function.logical_id}"
+
+        def moved(span: Span) -> Span:
+            return Span(span.line + code.span.line, span.column + indent, span.end_line + code.span.line, span.end_column + indent)
+
+        loaded = load_python(code.value.encode("utf-8"))
+        if not isinstance(loaded, PythonSource):
+            raw = [parse_error(virtual, loaded.span, f"inline code of `{function.logical_id}`: {loaded.message}")]
+        else:
+            raw = run_python_rules(session, virtual, f"{relative}#{function.logical_id}", loaded, (link,))
+        for finding in raw:
+            if finding.path != virtual:
+                findings.append(finding)  # already at a template line (LL401)
+                continue
+            related = tuple(replace(r, path=template.path, span=moved(r.span)) if r.path == virtual else r for r in finding.related)
+            # fixes would need their edits moved into the YAML block too: not offered here
+            findings.append(replace(finding, path=template.path, span=moved(finding.span), fix=None, related=related))
+    return findings
 
 
 def _reads_templates(session: Session) -> bool:

@@ -330,10 +330,56 @@ class LinkCandidate:
     suppressed: FrozenSet[str] = frozenset()
 
 
+def _digest(template: Template) -> str:
+    text = "\0".join(template.texts[p] for p in sorted(template.texts))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _linked_function(template: Template, function: Function, module_file: str, name: str, digest: str) -> LinkedFunction:
+    """What the code side of ``function`` needs to know, its handler being ``name`` in
+    ``module_file``."""
+    return LinkedFunction(
+        template_path=function.path or template.path,
+        logical_id=function.logical_id,
+        span=function.span,
+        handler=_string(function.handler) or "",
+        handler_span=function.handler.span if function.handler is not None else function.span,
+        module_file=module_file,
+        function=name,
+        triggers=tuple(_trigger(e, template) for e in function.events),
+        environment=_environment(function),
+        environment_values=tuple(
+            sorted((key, value.value) for key, value in function.environment.items() if isinstance(value.value, str))
+        ),
+        timeout=_timeout(function),
+        allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
+        template_digest=digest,
+        template_format=template.format,
+        suppressed=frozenset(function.suppressed | template.suppressed_everywhere),
+    )
+
+
+def inline_code_links(template: Template) -> List[Tuple[Function, LinkedFunction]]:
+    """Functions whose Python code is written in the template (SAM ``InlineCode``,
+    CloudFormation ``Code.ZipFile``), each with its link (the module is the template itself)."""
+    found = []
+    digest = _digest(template)
+    for function in template.functions:
+        handler = _string(function.handler)
+        code = function.inline_code
+        if handler is None or code is None or not isinstance(code.value, str):
+            continue
+        if _is_python(function, template.format) is False:
+            continue
+        name = handler.rpartition(".")[2]
+        found.append((function, _linked_function(template, function, "", name, digest)))
+    return found
+
+
 def link_candidates(template: Template, template_file: Path) -> List[LinkCandidate]:
     """The functions of ``template`` whose Python code should be on this disk."""
     found: List[LinkCandidate] = []
-    digest = hashlib.sha256("\0".join(template.texts[p] for p in sorted(template.texts)).encode("utf-8", "surrogatepass")).hexdigest()
+    digest = _digest(template)
     for function in template.functions:
         handler = _string(function.handler)
         python = _is_python(function, template.format)
@@ -346,25 +392,7 @@ def link_candidates(template: Template, template_file: Path) -> List[LinkCandida
         if candidates is None:
             continue
         files, name = candidates
-        link = LinkedFunction(
-            template_path=function.path or template.path,
-            logical_id=function.logical_id,
-            span=function.span,
-            handler=handler,
-            handler_span=function.handler.span,
-            module_file=normalized(files[0]),
-            function=name,
-            triggers=tuple(_trigger(e, template) for e in function.events),
-            environment=_environment(function),
-            environment_values=tuple(
-                sorted((name, value.value) for name, value in function.environment.items() if isinstance(value.value, str))
-            ),
-            timeout=_timeout(function),
-            allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),
-            template_digest=digest,
-            template_format=template.format,
-            suppressed=frozenset(function.suppressed | template.suppressed_everywhere),
-        )
+        link = _linked_function(template, function, normalized(files[0]), name, digest)
         found.append(LinkCandidate(
             link, tuple(normalized(f) for f in files), normalized(folder), str(template_file), python, link.suppressed
         ))

@@ -100,3 +100,32 @@ def test_a_template_edit_alone_rechecks_its_handlers_cross_file_findings_only(tm
     files = discover([tmp_path / "template.yaml"], config, cwd=tmp_path)
     found = sorted_findings(lint_files(Session.create(config), files, 1))
     assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 7, "LL402")]
+
+
+INLINE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Glue:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      Timeout: 5
+      InlineCode: |
+        import boto3
+
+        def handler(event, context):
+            boto3.client("s3"){noqa}
+            return {{"ok": True}}
+"""
+
+
+def test_inline_code_is_linted_at_the_templates_lines(tmp_path):
+    found = lint_tree(tmp_path, {"template.yaml": INLINE.format(noqa="")}, select=["LL101", "LL001"])
+    assert [(f.path, f.span.line, f.span.column, f.rule_id) for f in found] == [("template.yaml", 13, 13, "LL101")]
+    assert found[0].fix is None  # its edits would land in the YAML block: not offered
+    quiet = lint_tree(tmp_path / "noqa", {"template.yaml": INLINE.format(noqa="  # noqa: LL101")}, select=["LL101"])
+    assert quiet == []
+    broken = lint_tree(tmp_path / "broken", {"template.yaml": INLINE.format(noqa=" +")}, select=["LL101", "LL001"])
+    assert [(f.span.line, f.rule_id) for f in broken] == [(13, "LL001")]
+    assert broken[0].message.startswith("inline code of `Glue`: syntax error")
