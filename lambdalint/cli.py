@@ -224,6 +224,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.fix and args.diff:
+        raise UsageError("--fix and --diff exclude each other: --diff shows what --fix would write")
+    if args.statistics and args.format != "text":
+        raise UsageError("--statistics is a text report: drop --format, or count the JSON findings")
+    if args.stdin_filename and args.paths and args.paths != ["-"]:
+        raise UsageError("--stdin-filename names the text read from stdin: pass '-' as the only path")
     shard = None
     if args.shard:
         try:
@@ -233,6 +239,8 @@ def run_check(args: argparse.Namespace) -> int:
 
     config = _load_config(args)
     session = Session.create(config)
+    if not session.enabled:
+        raise UsageError("no rule is enabled (check --select, --ignore and the config's select/ignore)")
     sources = {}
     fixing = args.fix or args.diff
     fixed_count = 0

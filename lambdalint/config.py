@@ -50,6 +50,10 @@ DEFAULT_EXCLUDES = (
 )
 
 
+#: Never linted, whatever ``exclude`` says: version control data and lambdalint's own cache.
+ALWAYS_EXCLUDED = (".git", ".hg", ".svn", ".lambdalint_cache")
+
+
 class ConfigError(Exception):
     """A configuration problem the user must fix; the CLI prints it and exits with 2."""
 
@@ -104,6 +108,8 @@ class Config:
             return path.as_posix()
 
     def is_excluded(self, path: Path) -> bool:
+        if path.name in ALWAYS_EXCLUDED:
+            return True
         relative = self.relative(path)
         inside_root = not (relative.startswith("../") or relative.startswith("/"))
         # Outside the root only the name counts: the folders above a project are not its own.

@@ -471,7 +471,10 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
     if close is not None:
         # in the handler's own spelling: `src/handlers/orders.create` or `pkg.orders.create`
         shown_module = close if slash else close.replace("/", ".")
-        hint = f"did you mean `{shown_module}.{link.function}`?"
+        if _defines(folder / f"{close}.py", link.function) or _defines(folder / close / "__init__.py", link.function):
+            hint = f"did you mean `{shown_module}.{link.function}`?"
+        else:  # that module does not define the function either: name only the module
+            hint = f"did you mean the module `{shown_module}`? (it defines no `{link.function}` either)"
     return MissingHandler(
         link, f"Handler `{link.handler}` of `{link.logical_id}` names `{shown}`, which does not exist", hint
     )

@@ -553,6 +553,8 @@ class HardcodedResource(PythonRule):
         the template must define the variable for every function that runs this code."""
         if variable is None or not isinstance(hit.node, cst.SimpleString):
             return None
+        if any(link.environment is not None and variable not in link.environment for link in self.facts.links):
+            return None  # the linked template does not define it: the fix would only trade this for LL402
         edits = [Edit(self.span_of(hit.node), f'os.environ["{variable}"]')]
         if "os" not in self.facts.module_level_names:
             line = module_insertion_line(

@@ -167,7 +167,7 @@ class FunctionTimeoutMissing(TemplateRule):
                 f"the default {function.default_timeout} s",
                 path=function.path,
                 hint="Set a timeout that covers the slowest legitimate invocation "
-                "(per function, or once in SAM Globals / Serverless provider.timeout).",
+                f"({_WHERE_BY_FORMAT.get(self.template.format, 'on the function')}).",
                 fix=self._add_timeout(function) if function.timeout is None else None,
             )
 
@@ -196,3 +196,12 @@ class FunctionTimeoutMissing(TemplateRule):
 
 
 _HANDLER_KEY = re.compile(r"^(\s*)(?:Handler\s*:|handler\s*:|handler\s*=)")
+
+
+#: where each format sets a timeout, for the hint
+_WHERE_BY_FORMAT = {
+    "sam": "`Timeout` per function, or once in `Globals.Function`",
+    "cloudformation": "`Timeout` in the function's Properties",
+    "serverless": "`timeout` per function, or once in `provider.timeout`",
+    "terraform": "`timeout` in the `aws_lambda_function`",
+}

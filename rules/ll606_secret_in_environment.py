@@ -212,7 +212,16 @@ class SecretInEnvironment(TemplateRule):
                 span,
                 f"Environment variable `{variable}` {whose} holds {kind} in plain text{when}",
                 path=path,
-                hint="Store it in Secrets Manager or SSM Parameter Store and pass its "
-                "name or a dynamic reference ({{resolve:secretsmanager:...}}); rotate "
-                "the exposed value.",
+                hint="Store it in Secrets Manager or SSM Parameter Store and pass its name "
+                f"or {_REFERENCE_BY_FORMAT.get(self.template.format, _REFERENCE_BY_FORMAT['cloudformation'])}; "
+                "rotate the exposed value.",
             )
+
+
+#: how each format reads a secret without writing it down
+_REFERENCE_BY_FORMAT = {
+    "cloudformation": "a dynamic reference (`{{resolve:secretsmanager:...}}`)",
+    "sam": "a dynamic reference (`{{resolve:secretsmanager:...}}`)",
+    "serverless": "a `${ssm:...}` variable",
+    "terraform": "read it at run time (pass the secret's ARN; `aws_secretsmanager_secret_version` would put the value in the state)",
+}

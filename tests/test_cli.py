@@ -353,3 +353,32 @@ def test_the_source_checkout_runs_without_an_installed_rules_package(tmp_path):
     result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "LL101  client-in-handler" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check", "--fix", "--diff"], "--fix and --diff exclude each other"),
+        (["check", "--statistics", "--format", "json"], "--statistics is a text report"),
+        (["check", "--stdin-filename", "x.py", "app.py"], "pass '-' as the only path"),
+        (["check", "--select="], "no rule is enabled"),
+        (["check", "--select", "ALL", "--ignore", "ALL"], "no rule is enabled"),
+    ],
+)
+def test_flag_combinations_that_would_mislead_are_errors(project, capsys, args, message):
+    project({"app.py": CLEAN_HANDLER})
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_statistics_mark_unsafe_fixes_as_unsafe(project, capsys):
+    project({"app.py": "import requests\n\ndef handler(event, context):\n    return requests.get('https://x')\n"})
+    main(["check", "--statistics", "--select", "LL301"])
+    assert capsys.readouterr().out.startswith("1\tLL301\t[~] http-call-without-timeout\n")
+
+
+def test_the_cache_and_vcs_folders_are_never_linted_even_with_exclude(project, capsys):
+    project({"pyproject.toml": "[tool.lambdalint]\nexclude = ['build']\n", "app.py": CLEAN_HANDLER})
+    for _ in range(3):
+        main(["check", "--format", "json"])
+        assert json.loads(capsys.readouterr().out)["summary"]["files_checked"] == 1

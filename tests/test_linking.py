@@ -129,3 +129,22 @@ def test_inline_code_is_linted_at_the_templates_lines(tmp_path):
     broken = lint_tree(tmp_path / "broken", {"template.yaml": INLINE.format(noqa=" +")}, select=["LL101", "LL001"])
     assert [(f.span.line, f.rule_id) for f in broken] == [(13, "LL001")]
     assert broken[0].message.startswith("inline code of `Glue`: syntax error")
+
+
+def test_ll201_offers_no_env_fix_that_the_linked_template_cannot_satisfy(tmp_path):
+    code = "import boto3\n\nsns = boto3.client('sns')\n\n\ndef handler(event, context):\n    sns.publish(TopicArn='arn:aws:sns:eu-west-1:123456789012:t', Message='m')\n    return boto3.resource('dynamodb').Table('orders-prod')\n"
+    found = lint_tree(tmp_path, {"template.yaml": TEMPLATE.format(events=""), "src/app.py": code}, select=["LL201"])
+    by_line = {f.span.line: f for f in found}
+    assert by_line[8].fix is not None  # the template sets ORDERS_TABLE to this value
+    assert 'os.environ["ORDERS_TABLE"]' in by_line[8].fix.edits[-1].content
+    assert by_line[7].fix is None  # no TOPIC_ARN in the template: the fix would only trade LL201 for LL402
+
+
+def test_ll401_hint_names_only_the_module_when_it_lacks_the_function_too(tmp_path):
+    serverless = (
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  timeout: 5\n"
+        "functions:\n  f:\n    handler: src/handlers/order.handler\n"
+    )
+    code = "def create(event, context):\n    return 1\n"
+    found = lint_tree(tmp_path, {"serverless.yml": serverless, "src/handlers/orders.py": code}, select=["LL401"])
+    assert [f.hint for f in found] == ["did you mean the module `src/handlers/orders`? (it defines no `handler` either)"]

@@ -96,11 +96,12 @@ def _summary(result: RunResult, fixed: int) -> List[List[Segment]]:
 
 def _statistics(result: RunResult) -> List[List[Segment]]:
     counts = Counter((f.rule_id, f.rule_name) for f in result.findings)
-    fixable = {f.rule_id for f in result.findings if f.fix}
+    safe = {f.rule_id for f in result.findings if f.fix and f.fix.safety is FixSafety.SAFE}
+    unsafe = {f.rule_id for f in result.findings if f.fix and f.fix.safety is FixSafety.UNSAFE}
     width = max((len(str(c)) for c in counts.values()), default=1)
     rows = []
     for (rule_id, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        mark = "[*]" if rule_id in fixable else "   "
+        mark = "[*]" if rule_id in safe else "[~]" if rule_id in unsafe else "   "
         rows.append([(f"{count:>{width}}", "bold"), (f"\t{rule_id}\t", ""), (f"{mark} {name}", "")])
     return rows
 
