@@ -369,6 +369,7 @@ def merge_reports(args: argparse.Namespace) -> int:
     findings = []
     files_checked = 0
     seen = set()
+    reports_seen = set()
     for name in args.reports:
         try:
             document = json.loads(Path(name).read_text(encoding="utf-8"))
@@ -376,6 +377,10 @@ def merge_reports(args: argparse.Namespace) -> int:
             raise UsageError(f"{name}: not a readable JSON report ({error})") from None
         if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION:
             raise UsageError(f"{name}: not a lambdalint JSON report of schema {SCHEMA_VERSION}")
+        identity = json.dumps(document, sort_keys=True)
+        if identity in reports_seen:
+            continue  # the same report twice (a glob that matched a copy): count it once
+        reports_seen.add(identity)
         files_checked += document["summary"]["files_checked"]
         for finding in document["findings"]:
             identity = (finding["path"], finding["line"], finding["column"], finding["rule"], finding["fingerprint"])

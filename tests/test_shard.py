@@ -84,3 +84,10 @@ def test_merge_rejects_what_is_not_a_report(monorepo, capsys):
     (monorepo / "x.json").write_text("[]")
     assert main(["merge", "x.json"]) == 2
     assert "not a lambdalint JSON report" in capsys.readouterr().err
+
+
+def test_merge_counts_the_same_report_once(monorepo, capsys):
+    whole = run_json(capsys)
+    (monorepo / "w.json").write_text(json.dumps(whole))
+    assert main(["merge", "w.json", "w.json", "-o", "m.json"]) == 0
+    assert json.loads((monorepo / "m.json").read_text())["summary"] == whole["summary"]
