@@ -23,7 +23,7 @@ from lambdalint.model import Edit, Finding, Fix, FixSafety, Related, Severity, S
 from lambdalint.project import LinkCandidate, LinkedFunction, Trigger
 
 CACHE_FOLDER = ".lambdalint_cache"
-FORMAT = "5"
+FORMAT = "6"
 
 
 def _span(data: List[int]) -> Span:
@@ -64,7 +64,7 @@ def link_data(link: LinkedFunction) -> Dict[str, Any]:
     data["handler_span"] = _span_data(link.handler_span)
     data["triggers"] = [
         [t.kind, t.name, t.path, _span_data(t.span), t.source, t.prefix, t.suffix, t.filters_known,
-         t.fires_on_new_objects]
+         t.fires_on_new_objects, t.source_target]
         for t in link.triggers
     ]
     data["environment"] = None if link.environment is None else sorted(link.environment)
@@ -78,12 +78,13 @@ def link_from(data: Dict[str, Any]) -> LinkedFunction:
     values["span"] = _span(data["span"])
     values["handler_span"] = _span(data["handler_span"])
     values["triggers"] = tuple(
-        Trigger(k, n, p, _span(s), src, prefix, suffix, known, fires)
-        for k, n, p, s, src, prefix, suffix, known, fires in data["triggers"]
+        Trigger(k, n, p, _span(s), src, prefix, suffix, known, fires, target)
+        for k, n, p, s, src, prefix, suffix, known, fires, target in data["triggers"]
     )
     values["environment"] = None if data["environment"] is None else frozenset(data["environment"])
     values["allowed_actions"] = None if data["allowed_actions"] is None else tuple(data["allowed_actions"])
     values["environment_values"] = tuple(tuple(pair) for pair in data["environment_values"])
+    values["environment_refs"] = tuple(tuple(pair) for pair in data["environment_refs"])
     values["suppressed"] = frozenset(data["suppressed"])
     return LinkedFunction(**values)
 

@@ -22,7 +22,7 @@ from lambdalint.cache import ResultCache
 from lambdalint.config import Config
 from lambdalint.discovery import SourceFile, display_path
 from lambdalint.iac.model import Template
-from lambdalint.model import Finding, Span
+from lambdalint.model import Finding, Related, Span
 from lambdalint.project import (
     LinkCandidate,
     LinkedFunction,
@@ -610,7 +610,39 @@ def lint_files(
     finally:
         if pool is not None:
             pool.shutdown()
+    _close_recursive_loops(per_file)
     return per_file
+
+
+def _close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
+    """One loop, one finding: when the code's LL304 names the S3 trigger that the template's
+    LL604 reports (the code writes to the bucket that invokes it), keep the code finding, which
+    says where the loop is closed, and give it LL604's permission line as another related
+    location."""
+    closing = {
+        (related.path, related.span.line): finding
+        for found in per_file.values()
+        for finding in found
+        if finding.rule_id == "LL304"
+        for related in finding.related
+    }
+    if not closing:
+        return
+    extra: Dict[int, List[Related]] = defaultdict(list)
+    for path, found in per_file.items():
+        kept = []
+        for finding in found:
+            code = closing.get((finding.path, finding.span.line)) if finding.rule_id == "LL604" else None
+            if code is None:
+                kept.append(finding)
+            else:
+                extra[id(code)].extend(r for r in finding.related if r not in code.related)
+        per_file[path] = kept
+    if extra:
+        for path, found in per_file.items():
+            per_file[path] = [
+                replace(f, related=f.related + tuple(extra[id(f)])) if id(f) in extra else f for f in found
+            ]
 
 
 def _companions(

@@ -31,7 +31,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from lambdalint.iac.model import EventSource, Function, Located, Permissions, Template, possibilities
+from lambdalint.iac.model import EventSource, Function, Located, Permissions, Reference, Template, possibilities
 from lambdalint.model import Span
 
 #: environment variables that Lambda itself sets for every function
@@ -100,6 +100,8 @@ class Trigger:
     filters_known: bool = True
     #: an object written to the bucket can fire it (False for ObjectRemoved-only triggers)
     fires_on_new_objects: bool = True
+    #: the resource it names: a template logical id (``!Ref Uploads``) or a literal name
+    source_target: str = ""
 
     def may_match(self, key_prefix: str, key_suffix: str) -> bool:
         """Whether a key written with this literal prefix/suffix can pass the trigger's filter
@@ -130,6 +132,8 @@ class LinkedFunction:
     environment: Optional[FrozenSet[str]] = None
     #: the variables whose value is a literal string: (name, value)
     environment_values: Tuple[Tuple[str, str], ...] = ()
+    #: the variables whose value names a resource of the template (``!Ref Bucket``): (name, id)
+    environment_refs: Tuple[Tuple[str, str], ...] = ()
     timeout: Optional[int] = None
     #: the IAM actions (patterns) its policies allow; ``None`` when not fully known
     allowed_actions: Optional[Tuple[str, ...]] = None
@@ -240,6 +244,7 @@ def _timeout(function: Function) -> Optional[int]:
 
 def _trigger(event: EventSource, template: Template) -> Trigger:
     source = ""
+    name: Optional[str] = None
     if event.source is not None:
         target = event.source.value
         name = getattr(target, "target", None) or (target if isinstance(target, str) else None)
@@ -250,7 +255,7 @@ def _trigger(event: EventSource, template: Template) -> Trigger:
     prefix, suffix = (f.value if f is not None and isinstance(f.value, str) else "" for f in filters)
     return Trigger(
         event.kind, event.name, event.path or template.path, event.span, source, prefix, suffix, known,
-        event.fires_on_new_objects if event.kind == "s3" else True,
+        event.fires_on_new_objects if event.kind == "s3" else True, name or "",
     )
 
 
@@ -350,6 +355,9 @@ def _linked_function(template: Template, function: Function, module_file: str, n
         environment=_environment(function),
         environment_values=tuple(
             sorted((key, value.value) for key, value in function.environment.items() if isinstance(value.value, str))
+        ),
+        environment_refs=tuple(
+            sorted((key, value.value.target) for key, value in function.environment.items() if isinstance(value.value, Reference))
         ),
         timeout=_timeout(function),
         allowed_actions=_with_implied(allowed_actions(function.permissions), function, template),

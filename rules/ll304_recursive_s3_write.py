@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Related, Severity
 from lambdalint.project import Trigger
+from lambdalint.python import values
 from lambdalint.python.analysis import FunctionInfo
 from lambdalint.python.event_sources import event_source
 from lambdalint.python.taint import (
@@ -109,6 +111,12 @@ class RecursiveS3Write(PythonRule):
       (`if key.startswith("processed/"): return`) and when the destination bucket is not the
       one from the event (another bucket from an environment variable).
 
+    With a linked template, the bucket may also come from the environment: a write to
+    `os.environ["OUTPUT_BUCKET"]` is a loop when the template sets `OUTPUT_BUCKET` to the bucket
+    whose S3 trigger invokes the function, unless the trigger's prefix/suffix filter excludes
+    the written keys. The finding names the trigger (and the write permission) as related
+    locations, and the template's LL604 for the same loop is folded into it.
+
     ## Why is this bad in Lambda
     Each object written to a bucket with an event notification sends a new notification and
     invokes the function again, which writes again: a loop that runs until someone notices
@@ -148,6 +156,8 @@ class RecursiveS3Write(PythonRule):
     id = "LL304"
     name = "recursive-s3-write"
     severity = Severity.ERROR
+    # scopes resolve a name bound once (``OUTPUT = os.environ["OUTPUT_BUCKET"]``)
+    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
 
     INVALID = (
         Example(
@@ -262,6 +272,58 @@ class RecursiveS3Write(PythonRule):
                 origins = [o for o in origins if self._triggered_by_s3(o[0])]
                 if origins:
                     self._judge(call, key_scope, origins[0], key)
+                elif self.facts.links:
+                    self._judge_configured_bucket(call, bucket, bucket_scope, key, key_scope)
+
+    # a bucket named by the environment, which the linked template points at the trigger ------------
+
+    def _judge_configured_bucket(
+        self, call: cst.Call, bucket: cst.BaseExpression, scope: FunctionInfo,
+        key: Optional[cst.BaseExpression], key_scope: FunctionInfo,
+    ) -> None:
+        """``Bucket=os.environ["OUTPUT_BUCKET"]`` where the template sets OUTPUT_BUCKET to the
+        bucket whose S3 trigger invokes this very function: the loop is closed here."""
+        variable = self._environment_variable(bucket)
+        if variable is None:
+            return
+        shape = self._shape(key, key_scope) if key is not None else None
+        for link in self.facts.links_running(scope):
+            target = dict(link.environment_refs).get(variable)
+            looping = [
+                t for t in link.triggers
+                if target and t.kind == "s3" and t.fires_on_new_objects and t.source_target == target
+                and (shape is None or t.may_match(shape.prefix, shape.suffix))
+            ]
+            if not looping:
+                continue
+            trigger = looping[0]
+            callee = self.facts.module.code_for_node(call.func)
+            where = f" (prefix `{trigger.prefix}`)" if trigger.prefix else (
+                f" (suffix `{trigger.suffix}`)" if trigger.suffix else " (no filter)")
+            written = f" {shape.describe()}" if shape is not None and (shape.prefix or shape.suffix) else ""
+            self.report(
+                call,
+                f"`{callee}` writes{written} to `{variable}`, which `{link.logical_id}` sets to `{target}`: "
+                f"the bucket whose S3 trigger `{trigger.name}`{where} invokes this function again for each write",
+                hint="write to another bucket, or give the trigger a prefix/suffix filter that excludes "
+                "the keys the function writes",
+                related=[Related(trigger.path, trigger.span, f"S3 trigger `{trigger.name}` on `{target}`")],
+            )
+            return
+
+    def _environment_variable(self, expression: cst.BaseExpression) -> Optional[str]:
+        """X of ``os.environ["X"]``, ``os.environ.get("X", ...)`` or ``os.getenv("X", ...)``,
+        directly or through a name bound once."""
+        value = values.resolve(expression, self.get_metadata).value
+        key: Optional[cst.BaseExpression] = None
+        if isinstance(value, cst.Subscript) and "os.environ" in self.qualified_names(value.value):
+            if len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+                key = value.slice[0].slice.value
+        elif isinstance(value, cst.Call) and self.qualified_names(value.func) & {"os.environ.get", "os.getenv"}:
+            key = value.args[0].value if value.args else None
+        if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+            return key.evaluated_value
+        return None
 
     def _linked_s3_triggers(self, handler_qualname: str) -> List[Trigger]:
         """The S3 triggers of the template functions linked to the handler."""

@@ -148,3 +148,61 @@ def test_ll401_hint_names_only_the_module_when_it_lacks_the_function_too(tmp_pat
     code = "def create(event, context):\n    return 1\n"
     found = lint_tree(tmp_path, {"serverless.yml": serverless, "src/handlers/orders.py": code}, select=["LL401"])
     assert [f.hint for f in found] == ["did you mean the module `src/handlers/orders`? (it defines no `handler` either)"]
+
+
+LOOP_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Resize:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Timeout: 30
+      Environment:
+        Variables:
+          OUTPUT_BUCKET: !Ref Uploads
+      Policies:
+        - S3CrudPolicy: {{BucketName: !Ref Uploads}}
+      Events:
+        Upload:
+          Type: S3
+          Properties:
+            Bucket: !Ref Uploads
+            Events: s3:ObjectCreated:*
+{filter}  Uploads:
+    Type: AWS::S3::Bucket
+"""
+
+LOOP_CODE = """\
+import os
+import boto3
+
+s3 = boto3.client("s3")
+OUTPUT = os.environ["OUTPUT_BUCKET"]
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        key = record["s3"]["object"]["key"]
+        s3.put_object(Bucket=OUTPUT, Key=f"thumbnails/{key}", Body=b"")
+"""
+
+
+def test_a_loop_through_an_environment_variable_is_one_finding_where_it_closes(tmp_path):
+    found = lint_tree(tmp_path, {"template.yaml": LOOP_TEMPLATE.format(filter=""), "src/app.py": LOOP_CODE},
+                      select=["LL304", "LL604"])
+    assert [(f.path, f.span.line, f.rule_id) for f in found] == [("src/app.py", 11, "LL304")]
+    (loop,) = found
+    assert "to `OUTPUT_BUCKET`, which `Resize` sets to `Uploads`" in loop.message
+    assert [(r.path, r.span.line) for r in loop.related] == [("template.yaml", 16), ("template.yaml", 14)]
+    separated = LOOP_TEMPLATE.format(filter=(
+        "            Filter:\n              S3Key:\n                Rules:\n"
+        "                  - {Name: prefix, Value: uploads/}\n"
+    ))
+    assert lint_tree(tmp_path / "filtered", {"template.yaml": separated, "src/app.py": LOOP_CODE},
+                     select=["LL304", "LL604"]) == []
+    # without the code, the template's own finding stays
+    alone = lint_tree(tmp_path / "alone", {"template.yaml": LOOP_TEMPLATE.format(filter="")}, select=["LL304", "LL604"])
+    assert [(f.path, f.rule_id) for f in alone] == [("template.yaml", "LL604")]
