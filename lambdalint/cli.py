@@ -242,6 +242,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not session.enabled:
         raise UsageError("no rule is enabled (check --select, --ignore and the config's select/ignore)")
     sources = {}
+    report_to_stderr = False
     fixing = args.fix or args.diff
     fixed_count = 0
     diff_found = False
@@ -268,7 +269,7 @@ def run_check(args: argparse.Namespace) -> int:
         sources[file.display_path] = data.decode("utf-8", "replace")
         if fixing:
             # stdout carries the code (or diff); the report goes to stderr, as in ruff.
-            args.output = args.output or "-stderr"
+            report_to_stderr = args.output is None
     else:
         if "-" in args.paths:
             raise UsageError("'-' (stdin) cannot be combined with other paths")
@@ -320,7 +321,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.diff:
         print(f"Would fix {fixed_count} finding{'s' if fixed_count != 1 else ''}.", file=sys.stderr)
         return EXIT_FINDINGS if diff_found else EXIT_OK
-    write_report(report, args.output)
+    write_report(report, args.output, to_stderr=report_to_stderr)
     if args.exit_zero:
         return EXIT_OK
     failing = [f for f in findings if f.severity >= config.fail_on]
@@ -343,8 +344,8 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def write_report(report: str, output: Optional[str]) -> None:
-    if output == "-stderr":
+def write_report(report: str, output: Optional[str], *, to_stderr: bool = False) -> None:
+    if to_stderr:
         sys.stderr.write(report)
         return
     if output is None:
