@@ -593,7 +593,7 @@ def lint_files(
         for item, _ in jobs_with_links:
             per_file.setdefault(item[0].display_path, [])
         requested = set(per_file)
-        companions = _companions(session, links, python) if shard is None else []
+        companions = _companions(session, links, python) if shard is None and session.python_rules else []
         all_jobs = jobs_with_links + companions
         if pool is None:
             python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in all_jobs)
