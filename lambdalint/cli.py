@@ -279,6 +279,7 @@ def run_check(args: argparse.Namespace) -> int:
         except DiscoveryError as error:
             raise UsageError(str(error)) from None
         files_checked = len(files)
+        _warn_if_terraform_unreadable(files)
         if fixing:
             outcomes = fix_files(session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs())
             _warn_dropped(outcomes)
@@ -326,6 +327,22 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     failing = [f for f in findings if f.severity >= config.fail_on]
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _warn_if_terraform_unreadable(files) -> None:
+    """Terraform needs python-hcl2 (a dependency); say so when it is missing rather than
+    passing .tf files over in silence."""
+    count = sum(1 for file in files if file.kind == "terraform")
+    if not count:
+        return
+    try:
+        import hcl2  # noqa: F401
+    except ImportError:
+        print(
+            f"lambdalint: warning: python-hcl2 is not installed, so {count} Terraform file"
+            f"{'s were' if count != 1 else ' was'} not checked (pip install python-hcl2)",
+            file=sys.stderr,
+        )
 
 
 def _warn_dropped(outcomes) -> None:

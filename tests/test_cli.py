@@ -382,3 +382,19 @@ def test_the_cache_and_vcs_folders_are_never_linted_even_with_exclude(project, c
     for _ in range(3):
         main(["check", "--format", "json"])
         assert json.loads(capsys.readouterr().out)["summary"]["files_checked"] == 1
+
+
+def test_missing_hcl_parser_is_said_not_silent(project, capsys, monkeypatch):
+    import builtins
+
+    project({"main.tf": 'resource "aws_lambda_function" "f" {\n  handler = "a.b"\n}\n'})
+    real_import = builtins.__import__
+
+    def no_hcl2(name, *args, **kwargs):
+        if name == "hcl2" or name.startswith("hcl2."):
+            raise ImportError("No module named 'hcl2'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_hcl2)
+    main(["check", "--no-cache", "--select", "LL001"])
+    assert "python-hcl2 is not installed, so 1 Terraform file was not checked" in capsys.readouterr().err
