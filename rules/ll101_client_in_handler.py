@@ -15,17 +15,15 @@ from lambdalint.python.edits import (
     insertion_edit,
     module_insertion_line,
 )
+from lambdalint.python.sdk import BOTO3_FACTORIES
 from lambdalint.rule import Example, PythonRule
 
 #: qualified name of the factory -> what it makes, for the message
 CLIENT_FACTORIES: Dict[str, str] = {
     **{
-        f"{session}.{kind}": f"a boto3 {kind}"
-        for session in ("boto3", "boto3.Session", "boto3.session.Session")
-        for kind in ("client", "resource")
+        name: f"a boto3 {kind}" if name.startswith("boto3.") else f"a botocore {kind}"
+        for name, kind in BOTO3_FACTORIES.items()
     },
-    "botocore.session.Session.create_client": "a botocore client",
-    "botocore.session.get_session.create_client": "a botocore client",
     "requests.Session": "a requests Session",
     "requests.session": "a requests Session",
     "requests.sessions.Session": "a requests Session",

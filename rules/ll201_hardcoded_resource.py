@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider, ScopeProvider
 
 from lambdalint.model import Edit, Fix, FixSafety
-from lambdalint.python import values
+from lambdalint.python import sdk, values
 from lambdalint.python.edits import insertion_edit, module_insertion_line
 from lambdalint.rule import Example, Option, PythonRule
 
@@ -67,11 +67,7 @@ S3_TRANSFER_METHODS = {"upload_file": 1, "upload_fileobj": 1, "download_file": 0
 #: SSM reads whose ``Name=`` is a parameter path
 SSM_METHODS = {"get_parameter": "Name", "get_parameter_history": "Name"}
 
-BOTO3_FACTORIES = tuple(
-    f"{session}.{kind}"
-    for session in ("boto3", "boto3.Session", "boto3.session.Session")
-    for kind in ("client", "resource")
-) + ("botocore.session.Session.create_client", "botocore.session.get_session.create_client")
+BOTO3_FACTORIES = tuple(sdk.BOTO3_FACTORIES)
 
 REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob)-[a-z]+-\d"
 _REGION_RE = re.compile(rf"^{REGION}$")

@@ -11,6 +11,7 @@ from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Edit, Fix, FixSafety, Related, Span
 from lambdalint.python import values
+from lambdalint.python.sdk import BOTO3_FACTORIES
 from lambdalint.python.edits import insertion_edit, module_insertion_line
 from lambdalint.project import LinkedFunction
 from lambdalint.rule import Example, Option, PythonRule
@@ -18,13 +19,7 @@ from lambdalint.rule import Example, Option, PythonRule
 #: qualified names of the calls that make a boto3/botocore client or resource, with the
 #: 0-based position of their ``config`` parameter
 CLIENT_FACTORIES = {
-    **{
-        f"{session}.{kind}": 9
-        for session in ("boto3", "boto3.Session", "boto3.session.Session")
-        for kind in ("client", "resource")
-    },
-    "botocore.session.Session.create_client": 9,
-    "botocore.session.get_session.create_client": 9,
+    **{name: 9 for name in BOTO3_FACTORIES},
     "aiobotocore.session.AioSession.create_client": 9,
     "aiobotocore.session.get_session.create_client": 9,
 }

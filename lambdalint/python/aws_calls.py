@@ -17,13 +17,10 @@ from typing import Callable, Optional, Set, Tuple
 import libcst as cst
 
 from lambdalint.python.analysis import FunctionInfo, ModuleFacts
+from lambdalint.python.sdk import BOTO3_FACTORIES
 
-CLIENT_FACTORIES = frozenset(
-    {"boto3.client", "boto3.Session.client", "boto3.session.Session.client"}
-)
-RESOURCE_FACTORIES = frozenset(
-    {"boto3.resource", "boto3.Session.resource", "boto3.session.Session.resource"}
-)
+CLIENT_FACTORIES = frozenset(n for n, kind in BOTO3_FACTORIES.items() if kind == "client" and n.startswith("boto3."))
+RESOURCE_FACTORIES = frozenset(n for n, kind in BOTO3_FACTORIES.items() if kind == "resource")
 
 #: boto3 service name -> IAM service prefix, where they differ
 IAM_PREFIX = {

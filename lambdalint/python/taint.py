@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
+
 from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts, qualified_names
+from lambdalint.python.sdk import BOTO3_FACTORIES, BOTO3_SESSIONS
 
 Origin = Tuple[str, ...]
 Taint = FrozenSet[Origin]
@@ -148,17 +150,6 @@ RESOLVER_ATTRIBUTES = {"current_event": "event", "lambda_context": "context"}
 #: keyword arguments that carry a record handler: its first parameter is a record of the event
 RECORD_HANDLER_KEYWORDS = frozenset({"record_handler"})
 
-#: boto3 factories: qualified name -> the kind of object made ("client" or "resource")
-BOTO3_FACTORIES = {
-    **{
-        f"{session}.{kind}": kind
-        for session in ("boto3", "boto3.Session", "boto3.session.Session")
-        for kind in ("client", "resource")
-    },
-    "botocore.session.Session.create_client": "client",
-    "botocore.session.get_session.create_client": "client",
-}
-BOTO3_SESSIONS = frozenset({"boto3.Session", "boto3.session.Session"})
 #: resource sub-objects: (service, method of the resource or sub-object) -> the object made
 RESOURCE_OBJECTS = {
     ("dynamodb", "Table"): "Table",
