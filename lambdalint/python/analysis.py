@@ -289,7 +289,7 @@ class ModuleFacts:
     def handler_reaching(self, function: FunctionInfo) -> Optional[FunctionInfo]:
         """A handler from which ``function`` is reached (the first by name), for messages."""
         for handler in self.handlers:
-            if function.qualname in self._reach_from([handler]):
+            if function.qualname in self.reached_from(handler):
                 return handler
         return None
 
