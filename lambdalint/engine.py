@@ -452,7 +452,7 @@ def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
 
 def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
     """Lint one work item, through the result cache when the run has one."""
-    key = _cache_key(session, item, links) if session.cache is not None else None
+    key, contents = _cache_key(session, item, links) if session.cache is not None else (None, None)
     if key is not None:
         cached = session.cache.get(key)
         if cached is not None:
@@ -465,6 +465,8 @@ def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] 
                 pass  # an entry of another shape: recompute it
     if item[0].kind in TEMPLATE_KINDS:
         result = lint_template_item(session, item)
+    elif contents is not None:  # already read for the key: not read twice
+        result = ItemResult({item[0].display_path: lint_source(session, item[0], contents, links)})
     else:
         result = ItemResult({item[0].display_path: lint_file(session, item[0], links)})
     if key is not None:
@@ -475,9 +477,12 @@ def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] 
     return result
 
 
-def _cache_key(session: Session, item: WorkItem, links: Sequence[LinkedFunction]) -> Optional[str]:
+def _cache_key(
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction]
+) -> Tuple[Optional[str], Optional[bytes]]:
     """What the item's findings depend on: its files (for Terraform, the folder's other .tf
-    files too) and, for Python, the linked template facts. None when a file cannot be read."""
+    files too) and, for Python, the linked template facts; and the content of a one-file
+    item. (None, None) when a file cannot be read."""
     import json
 
     parts: List[bytes] = []
@@ -486,7 +491,7 @@ def _cache_key(session: Session, item: WorkItem, links: Sequence[LinkedFunction]
         try:
             data = file.path.read_bytes()
         except OSError:
-            return None
+            return None, None
         readable.append((file, data))
         parts += [file.kind.encode(), file.display_path.encode(), data]
     if item[0].kind == "terraform":
@@ -494,7 +499,7 @@ def _cache_key(session: Session, item: WorkItem, links: Sequence[LinkedFunction]
             parts += [path.encode(), data]
     if links:
         parts.append(json.dumps([cache.link_data(link) for link in links], sort_keys=True).encode())
-    return session.cache.key(parts)
+    return session.cache.key(parts), readable[0][1] if len(readable) == 1 else None
 
 
 TEMPLATE_KINDS = ("template", "terraform")
