@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from lambdalint.model import Severity
-from lambdalint.python.analysis import HandlerPattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,6 +55,26 @@ ALWAYS_EXCLUDED = (".git", ".hg", ".svn", ".lambdalint_cache")
 
 class ConfigError(Exception):
     """A configuration problem the user must fix; the CLI prints it and exits with 2."""
+
+
+@dataclass(frozen=True)
+class HandlerPattern:
+    """A ``handlers = ["src/*.py:main"]`` entry from the config."""
+
+    path_glob: str
+    function: str
+
+    @classmethod
+    def parse(cls, text: str) -> "HandlerPattern":
+        path, sep, function = text.rpartition(":")
+        if not sep or not path or not function:
+            raise ValueError(f"handler pattern {text!r} must look like 'path/glob.py:function'")
+        return cls(path, function)
+
+    def matches(self, relative_path: str, qualname: str) -> bool:
+        return fnmatch.fnmatch(relative_path, self.path_glob) and (
+            qualname == self.function or fnmatch.fnmatch(qualname, self.function)
+        )
 
 
 @dataclass
@@ -213,7 +232,7 @@ def parse_config(
     table: Mapping[str, Any], *, root: Path, source: Optional[Path] = None, where: str = "config"
 ) -> Config:
     """Validate a ``[tool.lambdalint]`` table into a :class:`Config`."""
-    from lambdalint.registry import rule_by_name_or_id
+    from lambdalint.registry import rule_by_name_or_id, rule_id_by_name_or_id
 
     config = Config(root=root, source=source)
     known = {
@@ -259,13 +278,13 @@ def parse_config(
             raise ConfigError(f"{where}: `severity` must be a table of RULE = \"error\"|...")
         for rule_key, level in value.items():
             try:
-                rule = rule_by_name_or_id(rule_key)
+                rule_id = rule_id_by_name_or_id(rule_key)
             except KeyError:
                 raise ConfigError(f"{where}: `severity` names unknown rule {rule_key!r}") from None
             if not isinstance(level, str):
                 raise ConfigError(f"{where}: `severity.{rule_key}` must be a string")
             try:
-                config.severity[rule.id] = Severity.parse(level)
+                config.severity[rule_id] = Severity.parse(level)
             except ValueError as error:
                 raise ConfigError(f"{where}: `severity.{rule_key}`: {error}") from None
     if "fail-on" in table:

@@ -9,13 +9,9 @@ import logging
 import os
 import posixpath
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from lambdalint import cache
 from lambdalint.cache import ResultCache
@@ -33,11 +29,15 @@ from lambdalint.project import (
     normalized,
     resolve_links,
 )
-from lambdalint.python.analysis import FactCollector, ModuleFacts
-from lambdalint.python.source import PythonSource, load_python
-from lambdalint.registry import all_rules
-from lambdalint.rule import PythonContext, PythonRule, Rule, TemplateRule
+from lambdalint.registry import catalog, rule_class
 from lambdalint.suppress import apply_noqa, noqa_lines
+
+if TYPE_CHECKING:
+    from lambdalint.python.source import PythonSource
+    from lambdalint.rule import PythonRule, Rule, TemplateRule
+
+# libcst, the Python analysis and the rule modules are imported where a file is linted, not
+# here: a run whose every file is in the cache never needs them (a third of a second).
 
 PARSE_ERROR = "LL001"
 HANDLER_NOT_FOUND = "LL401"
@@ -48,37 +48,60 @@ log = logging.getLogger("lambdalint.engine")
 PARALLEL_THRESHOLD = 16
 
 
-@dataclass
 class Session:
-    """The config and rules of a run, prepared once per process."""
+    """The config and rules of a run, prepared once per process. Rule classes are imported on
+    first use, so a run answered from the cache imports none."""
 
-    config: Config
-    enabled: Tuple[str, ...]
-    python_rules: Tuple[Type[PythonRule], ...]
-    template_rules: Tuple[Type[TemplateRule], ...] = ()
-    cache: Optional[ResultCache] = None
+    def __init__(
+        self,
+        config: Config,
+        enabled: Tuple[str, ...],
+        python_rules: Optional[Tuple[Type["PythonRule"], ...]] = None,
+        template_rules: Optional[Tuple[Type["TemplateRule"], ...]] = None,
+        cache: Optional[ResultCache] = None,
+    ) -> None:
+        self.config = config
+        self.enabled = enabled
+        self._python_rules = python_rules
+        self._template_rules = template_rules
+        self.cache = cache
 
     @classmethod
     def create(cls, config: Config) -> "Session":
-        rules = all_rules()
-        enabled = tuple(config.enabled_rules())
-        python_rules = tuple(
-            rule for rule_id, rule in rules.items()
-            if rule_id in enabled and issubclass(rule, PythonRule)
-        )
-        template_rules = tuple(
-            rule for rule_id, rule in rules.items()
-            if rule_id in enabled and issubclass(rule, TemplateRule)
-        )
         cache = ResultCache(config.cache_root, config.fingerprint()) if config.cache_root else None
-        return cls(config, enabled, python_rules, template_rules, cache)
+        return cls(config, tuple(config.enabled_rules()), cache=cache)
 
-    def rule(self, rule_id: str) -> Type[Rule]:
-        return all_rules()[rule_id]
+    def _enabled_of_kind(self, kind: str) -> List[str]:
+        rules = catalog()
+        return [rule_id for rule_id in self.enabled if rule_id in rules and rules[rule_id].kind == kind]
+
+    @property
+    def python_rules(self) -> Tuple[Type["PythonRule"], ...]:
+        if self._python_rules is None:
+            self._python_rules = tuple(rule_class(rule_id) for rule_id in self._enabled_of_kind("python"))
+        return self._python_rules
+
+    @property
+    def template_rules(self) -> Tuple[Type["TemplateRule"], ...]:
+        if self._template_rules is None:
+            self._template_rules = tuple(rule_class(rule_id) for rule_id in self._enabled_of_kind("template"))
+        return self._template_rules
+
+    @property
+    def has_python_rules(self) -> bool:
+        """Whether a code rule is enabled (without importing any)."""
+        return bool(self._python_rules) if self._python_rules is not None else bool(self._enabled_of_kind("python"))
+
+    @property
+    def has_template_rules(self) -> bool:
+        return bool(self._template_rules) if self._template_rules is not None else bool(self._enabled_of_kind("template"))
+
+    def rule(self, rule_id: str) -> Type["Rule"]:
+        return rule_class(rule_id)
 
 
 def parse_error(path: str, span: Span, message: str) -> Finding:
-    rule = all_rules()[PARSE_ERROR]
+    rule = rule_class(PARSE_ERROR)
     return Finding(path, span, rule.id, rule.name, rule.severity, message)
 
 
@@ -91,6 +114,8 @@ def lint_source(
         return lint_template(session, file, data)
     if file.kind == "terraform":
         return lint_terraform(session, [(file, data)]).get(file.display_path, [])
+    from lambdalint.python.source import PythonSource, load_python
+
     relative = session.config.relative(file.path)
     ignored = session.config.ignored_for(relative)
     if file.kind != "python":
@@ -152,8 +177,10 @@ def lint_inline_code(session: Session, template: Template, text: str, relative: 
     """Lint the Python that a template holds (SAM ``InlineCode``, ``Code.ZipFile``) with the
     code rules, as the module of its function, and report at the template's own lines. Only
     literal block scalars (``|``) keep a line-for-line layout; other forms are skipped."""
-    if not session.python_rules and PARSE_ERROR not in session.enabled:
+    if not session.has_python_rules and PARSE_ERROR not in session.enabled:
         return []
+    from lambdalint.python.source import PythonSource, load_python
+
     lines = text.splitlines()
     findings: List[Finding] = []
     for function, link in inline_code_links(template):
@@ -187,15 +214,15 @@ def lint_inline_code(session: Session, template: Template, text: str, relative: 
 def _reads_templates(session: Session) -> bool:
     """Whether templates matter to this run: for their own rules, for LL001, and for the code
     rules, whose handlers, triggers and environment come from the templates."""
-    return bool(session.template_rules or session.python_rules) or PARSE_ERROR in session.enabled
+    return session.has_template_rules or session.has_python_rules or PARSE_ERROR in session.enabled
 
 
 def missing_handler_findings(session: Session, missing: Sequence[MissingHandler]) -> List[Finding]:
     """LL401 for handlers whose Python module or code folder does not exist, finalized with
     their template's own ``# noqa`` comments and Metadata suppressions."""
-    if HANDLER_NOT_FOUND not in session.enabled:
+    if HANDLER_NOT_FOUND not in session.enabled or not missing:
         return []
-    rule = all_rules()[HANDLER_NOT_FOUND]
+    rule = rule_class(HANDLER_NOT_FOUND)
     findings = [
         Finding(m.link.template_path, m.link.handler_span, rule.id, rule.name, rule.severity, m.message, hint=m.hint)
         for m in missing
@@ -223,8 +250,8 @@ def finalize_elsewhere(session: Session, findings: Sequence[Finding]) -> List[Fi
 
 def run_template_rules(session: Session, template) -> List[Finding]:
     findings: List[Finding] = []
-    for rule_class in session.template_rules:
-        rule = rule_class(template, session.config.options.get(rule_class.id, {}))
+    for rule_type in session.template_rules:
+        rule = rule_type(template, session.config.options.get(rule_type.id, {}))
         rule.check()
         findings.extend(rule.findings)
     return findings
@@ -321,6 +348,12 @@ def run_python_rules(
     source: PythonSource,
     links: Sequence[LinkedFunction] = (),
 ) -> List[Finding]:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
+
+    from lambdalint.python.analysis import FactCollector, ModuleFacts
+    from lambdalint.rule import PythonContext
+
     facts = ModuleFacts(
         display_path, source.text, source.module, session.config.handlers, relative_path, links
     )
@@ -328,7 +361,7 @@ def run_python_rules(
     wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
     facts.wrapper = wrapper
     context = PythonContext(facts, collector, session.config.options, wrapper)
-    rules = [rule_class(context) for rule_class in session.python_rules]
+    rules = [rule_type(context) for rule_type in session.python_rules]
     visitors = [collector, *rules]
     # Resolve every provider once and keep it set after the traversal, so that rules can
     # still ask for positions in ``finish`` (``wrapper.visit_batched`` would clear it).
@@ -580,7 +613,11 @@ def lint_files(
     python = [item for item in items if item[0].kind not in TEMPLATE_KINDS]
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for item in templates for file in item}
     parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) if parallel else None
+    pool = None
+    if parallel:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,))
     try:
         if pool is None:
             results: Iterable[ItemResult] = (lint_item(session, item) for item in templates)
@@ -598,7 +635,7 @@ def lint_files(
         for item, _ in jobs_with_links:
             per_file.setdefault(item[0].display_path, [])
         requested = set(per_file)
-        companions = _companions(session, links, python) if shard is None and session.python_rules else []
+        companions = _companions(session, links, python) if shard is None and session.has_python_rules else []
         all_jobs = jobs_with_links + companions
         if pool is None:
             python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in all_jobs)

@@ -1,16 +1,37 @@
-"""Finds the built-in rules (one module per rule in ``lambdalint.rules``) and selects them."""
+"""Finds the built-in rules (one module per rule in ``lambdalint.rules``) and selects them.
+
+Selecting rules and validating a config need only each rule's id, name, kind and default: those
+come from :mod:`lambdalint.rule_catalog`, so that a run whose files are all in the cache never
+imports a rule module (nor libcst, which they import). A rule class is imported when a file
+needs it. ``python -m lambdalint.registry`` rewrites the catalogue from the rule modules; a test
+fails when it is stale.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 import sys
-from pathlib import Path
 from functools import lru_cache
-from typing import Dict, Iterable, List, Set, Type
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Iterable, List, NamedTuple, Set, Type
 
-from lambdalint.rule import Rule
+if TYPE_CHECKING:
+    from lambdalint.rule import Rule
+
+CATALOG_PATH = Path(__file__).resolve().parent / "rule_catalog.py"
+
+
+class RuleEntry(NamedTuple):
+    """What is known of a rule without importing it."""
+
+    id: str
+    name: str
+    #: the module's name inside ``lambdalint.rules``
+    module: str
+    #: "python" (a code rule), "template", or "other" (LL001, reported by the engine)
+    kind: str
+    enabled_by_default: bool
 
 
 def _rules_package():
@@ -32,37 +53,53 @@ def _rules_package():
     return package
 
 
+def catalog() -> Dict[str, RuleEntry]:
+    """Every rule by id, in id order, without importing any rule."""
+    return _catalog()
+
+
 @lru_cache(maxsize=None)
-def all_rules() -> Dict[str, Type[Rule]]:
-    """Every rule by id, in id order. Imported once per process."""
+def _catalog() -> Dict[str, RuleEntry]:
+    from lambdalint.rule_catalog import RULES
+
+    return {entry[0]: RuleEntry(*entry) for entry in RULES}
+
+
+def rule_class(rule_id: str) -> Type["Rule"]:
+    """The class of one rule, importing its module only."""
+    return _rule_class(rule_id)
+
+
+@lru_cache(maxsize=None)
+def _rule_class(rule_id: str) -> Type["Rule"]:
+    entry = catalog()[rule_id]
     package = _rules_package()
-
-    found: Dict[str, Type[Rule]] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Rule)
-                and value.__module__ == module.__name__
-                and getattr(value, "id", None)
-            ):
-                if value.id in found:
-                    raise RuntimeError(f"rule id {value.id} is defined twice")
-                found[value.id] = value
-    return dict(sorted(found.items()))
+    module = importlib.import_module(f"{package.__name__}.{entry.module}")
+    for value in vars(module).values():
+        if isinstance(value, type) and value.__module__ == module.__name__ and getattr(value, "id", None) == rule_id:
+            return value
+    raise RuntimeError(f"rule {rule_id} is not defined in {module.__name__} (rerun `python -m lambdalint.registry`)")
 
 
-def rule_by_name_or_id(key: str) -> Type[Rule]:
-    """``LL101`` or ``client-in-handler`` -> the rule; KeyError when neither names one."""
-    rules = all_rules()
-    key_upper = key.upper()
-    if key_upper in rules:
-        return rules[key_upper]
-    for rule in rules.values():
-        if rule.name == key.lower():
-            return rule
+def all_rules() -> Dict[str, Type["Rule"]]:
+    """Every rule class by id, in id order (imports every rule module)."""
+    return {rule_id: rule_class(rule_id) for rule_id in catalog()}
+
+
+def rule_id_by_name_or_id(key: str) -> str:
+    """``LL101`` or ``client-in-handler`` -> ``LL101``; KeyError when neither names one."""
+    rules = catalog()
+    if key.upper() in rules:
+        return key.upper()
+    for entry in rules.values():
+        if entry.name == key.lower():
+            return entry.id
     raise KeyError(key)
+
+
+def rule_by_name_or_id(key: str) -> Type["Rule"]:
+    """``LL101`` or ``client-in-handler`` -> the rule class; KeyError when neither names one."""
+    return rule_class(rule_id_by_name_or_id(key))
 
 
 def expand_selector(selector: str) -> Set[str]:
@@ -70,13 +107,13 @@ def expand_selector(selector: str) -> Set[str]:
 
     Raises ``KeyError`` when the selector matches no rule, so a typo never passes silently.
     """
-    rules = all_rules()
+    rules = catalog()
     key = selector.strip()
     if key.upper() == "ALL":
         return set(rules)
     matched = {rule_id for rule_id in rules if rule_id.startswith(key.upper())}
     if not matched:
-        matched = {rule_id for rule_id, rule in rules.items() if rule.name == key.lower()}
+        matched = {rule_id for rule_id, entry in rules.items() if entry.name == key.lower()}
     if not matched:
         raise KeyError(selector)
     return matched
@@ -88,9 +125,9 @@ def select_rules(
     ignore: Iterable[str] = (),
 ) -> List[str]:
     """The enabled rule ids: ``select`` (or the defaults), plus ``extend_select``, minus ``ignore``."""
-    rules = all_rules()
+    rules = catalog()
     if select is None:
-        chosen = {rule_id for rule_id, rule in rules.items() if rule.enabled_by_default}
+        chosen = {rule_id for rule_id, entry in rules.items() if entry.enabled_by_default}
     else:
         chosen = set()
         for selector in select:
@@ -100,3 +137,49 @@ def select_rules(
     for selector in ignore:
         chosen -= expand_selector(selector)
     return sorted(chosen)
+
+
+# -- the catalogue, made from the rule modules ----------------------------------------------------
+
+
+def scan_rule_modules() -> List[RuleEntry]:
+    """Import every module of ``lambdalint.rules`` and describe the rules they define."""
+    import pkgutil
+
+    from lambdalint.rule import PythonRule, Rule, TemplateRule
+
+    package = _rules_package()
+    found: Dict[str, RuleEntry] = {}
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value.__module__ == module.__name__
+                and getattr(value, "id", None)
+            ):
+                if value.id in found:
+                    raise RuntimeError(f"rule id {value.id} is defined twice")
+                kind = "python" if issubclass(value, PythonRule) else "template" if issubclass(value, TemplateRule) else "other"
+                found[value.id] = RuleEntry(value.id, value.name, module_info.name, kind, bool(value.enabled_by_default))
+    return [found[rule_id] for rule_id in sorted(found)]
+
+
+def catalog_source(entries: Iterable[RuleEntry]) -> str:
+    lines = [
+        '"""Generated by `python -m lambdalint.registry` from the rule modules: do not edit.',
+        "",
+        "(id, name, module, kind, enabled by default) of every built-in rule, so that selecting",
+        'rules never imports them."""',
+        "",
+        "RULES = (",
+    ]
+    lines += [f"    {tuple(entry)!r}," for entry in entries]
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    CATALOG_PATH.write_text(catalog_source(scan_rule_modules()), encoding="utf-8")
+    print(f"wrote {CATALOG_PATH}")

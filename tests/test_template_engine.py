@@ -54,9 +54,11 @@ def probe_registered(monkeypatch):
     """Config validation knows LL599 (the probe) for the tests of this module."""
     from lambdalint import registry
 
-    rules = dict(registry.all_rules())
-    rules[WildcardProbe.id] = WildcardProbe
-    monkeypatch.setattr(registry, "all_rules", lambda: rules)
+    rules = dict(registry.catalog())
+    rules[WildcardProbe.id] = registry.RuleEntry(WildcardProbe.id, WildcardProbe.name, "-", "template", True)
+    monkeypatch.setattr(registry, "catalog", lambda: rules)
+    real_rule_class = registry.rule_class
+    monkeypatch.setattr(registry, "rule_class", lambda rule_id: WildcardProbe if rule_id == "LL599" else real_rule_class(rule_id))
 
 
 def probe_lint(root: Path, files: dict, config: dict = None) -> List[Finding]:

@@ -21,6 +21,8 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
 
+from lambdalint.config import HandlerPattern  # noqa: E402 - re-exported for rules and tests
+
 #: Function names that AWS's own templates and blueprints use for handlers.
 CONVENTIONAL_HANDLER_NAMES = frozenset({"lambda_handler", "handler"})
 
@@ -86,26 +88,6 @@ class FunctionInfo:
     @property
     def is_memoised(self) -> bool:
         return any(d in MEMOISING_DECORATORS for d in self.decorators)
-
-
-@dataclass(frozen=True)
-class HandlerPattern:
-    """A ``handlers = ["src/*.py:main"]`` entry from the config."""
-
-    path_glob: str
-    function: str
-
-    @classmethod
-    def parse(cls, text: str) -> "HandlerPattern":
-        path, sep, function = text.rpartition(":")
-        if not sep or not path or not function:
-            raise ValueError(f"handler pattern {text!r} must look like 'path/glob.py:function'")
-        return cls(path, function)
-
-    def matches(self, relative_path: str, qualname: str) -> bool:
-        return fnmatch.fnmatch(relative_path, self.path_glob) and (
-            qualname == self.function or fnmatch.fnmatch(qualname, self.function)
-        )
 
 
 class ModuleFacts:

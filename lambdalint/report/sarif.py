@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from lambdalint import __version__
 from lambdalint.model import Finding, Severity, Span
-from lambdalint.registry import all_rules
+from lambdalint.registry import rule_class
 from lambdalint.report import RunResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -39,7 +39,7 @@ def _location(path: str, span: Span, message: str = "") -> Dict[str, Any]:
 
 
 def _rule_descriptor(rule_id: str) -> Dict[str, Any]:
-    rule = all_rules()[rule_id]
+    rule = rule_class(rule_id)
     return {
         "id": rule.id,
         "name": rule.name,
