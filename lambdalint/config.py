@@ -8,8 +8,10 @@ switch a rule off silently.
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -55,6 +57,18 @@ ALWAYS_EXCLUDED = (".git", ".hg", ".svn", ".lambdalint_cache")
 
 class ConfigError(Exception):
     """A configuration problem the user must fix; the CLI prints it and exits with 2."""
+
+
+@lru_cache(maxsize=16)
+def _exclusion_patterns(patterns: Tuple[str, ...]) -> Tuple["re.Pattern[str]", "re.Pattern[str]"]:
+    """``exclude`` globs as two regexes, compiled once (discovery asks for every path): one for
+    the whole relative path (a pattern with a ``/`` also excludes what is below it) and one
+    for a single path part. The same matches as ``fnmatch`` (POSIX paths: case-sensitive)."""
+    stripped = [pattern.rstrip("/") for pattern in patterns]
+    whole = [fnmatch.translate(p) for p in stripped] + [fnmatch.translate(p + "/*") for p in stripped if "/" in p]
+    part = [fnmatch.translate(p) for p in stripped]
+    never = r"(?!)"
+    return re.compile("|".join(whole) or never), re.compile("|".join(part) or never)
 
 
 @dataclass(frozen=True)
@@ -133,16 +147,8 @@ class Config:
         inside_root = not (relative.startswith("../") or relative.startswith("/"))
         # Outside the root only the name counts: the folders above a project are not its own.
         parts = relative.split("/") if inside_root else [path.name]
-        patterns = (self.exclude or list(DEFAULT_EXCLUDES)) + self.extend_exclude
-        for pattern in patterns:
-            pattern = pattern.rstrip("/")
-            if fnmatch.fnmatch(relative, pattern) or any(
-                fnmatch.fnmatch(part, pattern) for part in parts
-            ):
-                return True
-            if "/" in pattern and fnmatch.fnmatch(relative, pattern + "/*"):
-                return True
-        return False
+        whole, part = _exclusion_patterns(tuple(self.exclude or DEFAULT_EXCLUDES) + tuple(self.extend_exclude))
+        return bool(whole.match(relative)) or any(part.match(p) for p in parts)
 
     def ignored_for(self, relative_path: str) -> set:
         """Rule ids that ``per-file-ignores`` switches off for this file."""

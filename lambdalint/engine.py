@@ -11,7 +11,7 @@ import posixpath
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, Union
 
 from lambdalint import cache
 from lambdalint.cache import ResultCache
@@ -483,19 +483,33 @@ def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
     return ItemResult(per_file, candidates)
 
 
+def cached_result(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> Optional[ItemResult]:
+    """The item's result from the cache, or None (no cache, a miss, or an entry of another shape)."""
+    if session.cache is None:
+        return None
+    key, _ = _cache_key(session, item, links)
+    return _cache_entry(session, key)
+
+
+def _cache_entry(session: Session, key: Optional[str]) -> Optional[ItemResult]:
+    cached = session.cache.get(key) if key is not None and session.cache is not None else None
+    if cached is None:
+        return None
+    try:
+        return ItemResult(
+            {path: [cache.finding_from(f) for f in found] for path, found in cached["per_file"].items()},
+            [cache.candidate_from(c) for c in cached["candidates"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry of another shape: recompute it
+
+
 def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
     """Lint one work item, through the result cache when the run has one."""
     key, contents = _cache_key(session, item, links) if session.cache is not None else (None, None)
-    if key is not None:
-        cached = session.cache.get(key)
-        if cached is not None:
-            try:
-                return ItemResult(
-                    {path: [cache.finding_from(f) for f in found] for path, found in cached["per_file"].items()},
-                    [cache.candidate_from(c) for c in cached["candidates"]],
-                )
-            except (KeyError, TypeError, ValueError):
-                pass  # an entry of another shape: recompute it
+    hit = _cache_entry(session, key)
+    if hit is not None:
+        return hit
     if item[0].kind in TEMPLATE_KINDS:
         result = lint_template_item(session, item)
     elif contents is not None:  # already read for the key: not read twice
@@ -552,6 +566,45 @@ def _lint_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...]]) -> ItemRes
     assert _worker_session is not None
     item, links = job
     return lint_item(_worker_session, item, links)
+
+
+class _Runner:
+    """Runs work items and yields their results in order: cache hits are answered in this
+    process, and only the misses go to a process pool, started on first need (a rerun with
+    nothing changed starts none) and shared by both phases."""
+
+    def __init__(self, session: Session, jobs: int) -> None:
+        self.session = session
+        self.jobs = jobs
+        self.pool = None
+
+    def map(self, work: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]) -> Iterator[ItemResult]:
+        hits: Dict[int, ItemResult] = {}
+        misses = []
+        for index, (item, links) in enumerate(work):
+            hit = cached_result(self.session, item, links)
+            if hit is None:
+                misses.append((item, links))
+            else:
+                hits[index] = hit
+        computed: Iterator[ItemResult]
+        if self.jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
+            computed = iter(self._pool().map(_lint_in_worker, misses, chunksize=_chunk(misses, self.jobs)))
+        else:
+            computed = (lint_item(self.session, item, links) for item, links in misses)
+        for index in range(len(work)):
+            yield hits.pop(index) if index in hits else next(computed)
+
+    def _pool(self):
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker, initargs=(self.session.config,))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def default_jobs() -> int:
@@ -612,17 +665,9 @@ def lint_files(
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
     python = [item for item in items if item[0].kind not in TEMPLATE_KINDS]
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for item in templates for file in item}
-    parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
-    pool = None
-    if parallel:
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,))
+    runner = _Runner(session, jobs)
     try:
-        if pool is None:
-            results: Iterable[ItemResult] = (lint_item(session, item) for item in templates)
-        else:
-            results = pool.map(_lint_in_worker, [(item, ()) for item in templates], chunksize=_chunk(templates, jobs))
+        results = runner.map([(item, ()) for item in templates])
         links = _link(session, per_file, results)
         jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
         if shard is not None:
@@ -637,11 +682,7 @@ def lint_files(
         requested = set(per_file)
         companions = _companions(session, links, python) if shard is None and session.has_python_rules else []
         all_jobs = jobs_with_links + companions
-        if pool is None:
-            python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in all_jobs)
-        else:
-            python_results = pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs))
-        for index, result in enumerate(python_results):
+        for index, result in enumerate(runner.map(all_jobs)):
             if index >= len(jobs_with_links):
                 # a handler linted only for the template in the run: keep what concerns that template
                 result.per_file = {
@@ -650,8 +691,7 @@ def lint_files(
                 }
             _merge(per_file, result.per_file)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        runner.close()
     _close_recursive_loops(per_file)
     return per_file
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from functools import lru_cache
 from typing import List, Tuple
 
 from lambdalint.model import Finding, FixSafety, Severity
@@ -26,8 +27,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
+@lru_cache(maxsize=8)
+def _lines_of(source: str) -> Tuple[str, ...]:
+    """A file's lines, split once for all of its findings (not once per finding)."""
+    return tuple(source.splitlines())
+
+
 def _frame(finding: Finding, source: str) -> List[List[Segment]]:
-    lines = source.splitlines()
+    lines = _lines_of(source)
     if not 1 <= finding.span.line <= len(lines):
         return []
     text = lines[finding.span.line - 1].expandtabs(1)
