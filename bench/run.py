@@ -191,10 +191,15 @@ def clear_lambdalint_cache(ctx: Context) -> None:
     shutil.rmtree(ctx.root / ".lambdalint_cache", ignore_errors=True)
 
 
-def lambdalint_cold(paths: Callable[[Context], List[str]]) -> Callable[[Context], List[str]]:
+def lambdalint_cold(paths: Callable[[Context], List[str]], *options: str) -> Callable[[Context], List[str]]:
     def build(ctx: Context) -> List[str]:
-        return ctx.lambdalint + ["check"] + (["--no-cache"] if ctx.no_cache_flag else []) + paths(ctx)
+        return ctx.lambdalint + ["check", *options] + (["--no-cache"] if ctx.no_cache_flag else []) + paths(ctx)
     return build
+
+
+#: the template rules alone (and LL001): what cfn-lint and checkov do; the default run also
+#: lints the handlers the templates name (the code rules read the template and code together)
+TEMPLATE_RULES_ONLY = ("--select", "LL001,LL5,LL6")
 
 
 def lambdalint_warm(paths: Callable[[Context], List[str]]) -> Callable[[Context], List[str]]:
@@ -298,6 +303,8 @@ TOOLS: Tuple[Tool, ...] = (
     # CloudFormation / SAM
     Tool("lambdalint-cfn", "**lambdalint (cold)**", "cfn", cfn_files, lambdalint_cold(cfn_paths),
          unavailable=no_templates, prepare=cold_prepare, reference=True),
+    Tool("lambdalint-cfn-only", "lambdalint, template rules only (`--select LL001,LL5,LL6`)", "cfn", cfn_files,
+         lambdalint_cold(cfn_paths, *TEMPLATE_RULES_ONLY), unavailable=no_templates, prepare=cold_prepare),
     Tool("floor-yaml-cfn", "floor: C YAML compose (line marks)", "cfn", cfn_files, floor("yaml", cfn_paths)),
     Tool("cfn-lint", "cfn-lint", "cfn", cfn_files, peer("cfn-lint", paths=cfn_paths), ok=cfn_lint_ok),
     Tool("checkov-cfn", "checkov (cloudformation)", "cfn", cfn_files,
@@ -307,6 +314,9 @@ TOOLS: Tuple[Tool, ...] = (
     Tool("lambdalint-templates", "**lambdalint (cold)**", "templates", all_templates,
          lambdalint_cold(template_paths), unavailable=no_templates, prepare=cold_prepare,
          reference=True),
+    Tool("lambdalint-templates-only", "lambdalint, template rules only (`--select LL001,LL5,LL6`)", "templates",
+         all_templates, lambdalint_cold(template_paths, *TEMPLATE_RULES_ONLY), unavailable=no_templates,
+         prepare=cold_prepare),
     Tool("lambdalint-templates-warm", "lambdalint (warm, nothing changed)", "templates",
          all_templates, lambdalint_warm(template_paths), unavailable=no_templates_or_warm,
          prime=prime_cache(template_paths)),
