@@ -110,3 +110,42 @@ def test_parallel_runs_share_the_cache(project, capsys):
     warm = findings(capsys, "--jobs", "2")
     serial = findings(capsys, "--jobs", "1", "--no-cache")
     assert cold == warm == serial
+
+
+def test_one_changed_file_rechecks_only_what_depends_on_it(project, capsys, monkeypatch):
+    """A rerun after one edit lints that file and nothing else: a second handler stays a cache
+    hit; a template edit re-lints the template and the handlers it names, not an unlinked file."""
+    from lambdalint import engine
+
+    (project / "src" / "other.py").write_text("def handler(event, context):\n    return 1\n")
+    (project / "tools").mkdir()
+    (project / "tools" / "script.py").write_text("print('unlinked')\n")
+    linted = []
+    real_lint_source = engine.lint_source
+    real_template_item = engine.lint_template_item
+
+    def recording_source(session, file, data, links=()):
+        linted.append(file.display_path)
+        return real_lint_source(session, file, data, links)
+
+    def recording_template(session, item):
+        linted.append(item[0].display_path)
+        return real_template_item(session, item)
+
+    monkeypatch.setattr(engine, "lint_source", recording_source)
+    monkeypatch.setattr(engine, "lint_template_item", recording_template)
+    findings(capsys, "--jobs", "1")
+    assert sorted(linted) == ["src/app.py", "src/other.py", "template.yaml", "tools/script.py"]
+
+    linted.clear()
+    findings(capsys, "--jobs", "1")
+    assert linted == []
+
+    (project / "src" / "other.py").write_text("def handler(event, context):\n    return 2\n")
+    findings(capsys, "--jobs", "1")
+    assert linted == ["src/other.py"]
+
+    linted.clear()
+    (project / "template.yaml").write_text(TEMPLATE.replace("Timeout: 10", "Timeout: 12"))
+    findings(capsys, "--jobs", "1")
+    assert sorted(linted) == ["src/app.py", "template.yaml"]
