@@ -28,7 +28,8 @@ class SqsVisibilityTooShort(TemplateRule):
     ## What it does
     Follows each function's SQS event source (SAM `SQS` events, Serverless `sqs` events,
     `AWS::Lambda::EventSourceMapping`, `aws_lambda_event_source_mapping`) to the queue it
-    polls, and flags the queue's visibility timeout (30 s when not set) when it is shorter than
+    polls (by reference, or by an ARN string whose last part is the name the template gives
+    exactly one queue, even when its region and account are variables), and flags the queue's visibility timeout (30 s when not set) when it is shorter than
     6 times the function's timeout, as AWS recommends. When it is shorter than the function's
     timeout itself the finding is an error. Timeouts written as strings (`"600"`) count as
     numbers; queues outside the template and values the template cannot tell statically (a
@@ -156,8 +157,54 @@ class SqsVisibilityTooShort(TemplateRule):
             lines=(3,),
             path="main.tf",
         ),
+        # Serverless naming the queue by ARN string (region and account only known at deploy
+        # time): matched to the queue of `resources:` by its QueueName
+        Example(
+            "service: jobs\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "functions:\n"
+            "  worker:\n"
+            "    handler: handler.main\n"
+            "    timeout: 60\n"
+            "    events:\n"
+            "      - sqs:\n"
+            "          arn: arn:aws:sqs:${aws:region}:${aws:accountId}:${self:service}-queue\n"
+            "resources:\n"
+            "  Resources:\n"
+            "    Jobs:\n"
+            "      Type: AWS::SQS::Queue\n"
+            "      Properties:\n"
+            "        QueueName: jobs-queue\n"
+            "        VisibilityTimeout: 120\n",
+            lines=(18,),
+            path="serverless.yml",
+        ),
     )
     VALID = (
+        # an ARN string naming another queue than the template's (same suffix, other name)
+        Example(
+            "service: jobs\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "functions:\n"
+            "  worker:\n"
+            "    handler: handler.main\n"
+            "    timeout: 60\n"
+            "    events:\n"
+            "      - sqs:\n"
+            "          arn: arn:aws:sqs:${aws:region}:${aws:accountId}:legacy-jobs-queue\n"
+            "resources:\n"
+            "  Resources:\n"
+            "    Jobs:\n"
+            "      Type: AWS::SQS::Queue\n"
+            "      Properties:\n"
+            "        QueueName: jobs-queue\n"
+            "        VisibilityTimeout: 120\n",
+            path="serverless.yml",
+        ),
         # exactly 6 x
         Example(
             "Transform: AWS::Serverless-2016-10-31\n"

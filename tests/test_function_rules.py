@@ -231,6 +231,53 @@ def test_ll603_one_finding_per_queue_and_consumer_with_the_worst_branch():
     assert found[0].severity is Severity.ERROR and "`Big`" in found[0].message
 
 
+def test_ll603_follows_an_arn_string_to_the_queue_of_that_name():
+    """A Serverless/SAM event may name its queue by ARN string instead of a reference; the
+    queue's literal name (QueueName, Terraform ``name``) is what ties them, not its logical id;
+    two queues of one name are not guessed between."""
+    named = Queue("Jobs", span(1), visibility_timeout=at(60, 2), name="jobs-queue")
+    unnamed = Queue("jobs-queue", span(5), visibility_timeout=at(1, 6))
+    interpolated = Interpolated("account", text="arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs-queue")
+    found = run(
+        "LL603",
+        template(
+            function("A", 20, timeout=at(30, 22), events=[sqs_event("arn:aws:sqs:us-east-1:123456789012:jobs-queue", literal=True)]),
+            function("B", 40, timeout=at(30, 42), events=[sqs_event(interpolated, literal=True)]),
+            function("C", 60, timeout=at(30, 62), events=[sqs_event("arn:aws:sqs:us-east-1:1:other-queue", literal=True)]),
+            function("D", 80, timeout=at(30, 82), events=[sqs_event("arn:aws:sns:us-east-1:1:jobs-queue", literal=True)]),
+            queues={"Jobs": named, "jobs-queue": unnamed},
+        ),
+    )
+    assert [(f.span.line, f.related[0].span.line) for f in found] == [(2, 22), (2, 42)]
+    twins = {"Jobs": named, "Copy": Queue("Copy", span(9), visibility_timeout=at(60, 10), name="jobs-queue")}
+    quiet = run(
+        "LL603",
+        template(function("A", 20, timeout=at(30, 22), events=[sqs_event("arn:aws:sqs:us-east-1:1:jobs-queue", literal=True)]), queues=twins),
+    )
+    assert quiet == []
+
+
+def test_ll603_arn_strings_in_real_templates(lint):
+    sam = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Jobs:\n    Type: AWS::SQS::Queue\n"
+        "    Properties:\n      QueueName: jobs\n      VisibilityTimeout: 60\n"
+        "  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n"
+        "      Runtime: python3.12\n      CodeUri: src/\n      Timeout: 30\n      Events:\n        Work:\n"
+        "          Type: SQS\n          Properties:\n"
+        "            Queue: !Sub arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs\n"
+    )
+    terraform = (
+        'resource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n  visibility_timeout_seconds = 60\n}\n'
+        'resource "aws_lambda_function" "worker" {\n  function_name = "worker"\n  handler = "app.handler"\n'
+        '  runtime = "python3.12"\n  role = "arn:aws:iam::123456789012:role/w"\n  filename = "w.zip"\n  timeout = 30\n}\n'
+        'resource "aws_lambda_event_source_mapping" "jobs" {\n'
+        '  event_source_arn = "arn:aws:sqs:us-east-1:123456789012:jobs"\n'
+        '  function_name = aws_lambda_function.worker.arn\n}\n'
+    )
+    found = lint({"sam/template.yaml": sam, "tf/main.tf": terraform}, select=["LL603"])
+    assert [(f.path, f.span.line) for f in found] == [("sam/template.yaml", 7), ("tf/main.tf", 3)]
+
+
 # -- LL604 -------------------------------------------------------------------------------------
 
 

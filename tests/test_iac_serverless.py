@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambdalint.iac.load import load_template_file
-from lambdalint.iac.model import Conditional, Located, Reference, Template, Unknown
+from lambdalint.iac.model import Conditional, Interpolated, Located, Reference, Template, Unknown
 from lambdalint.iac.serverless import build_serverless, is_serverless
 from lambdalint.iac.yaml_source import load_yaml
 
@@ -158,7 +158,14 @@ def test_media_sls_stage_existing_buckets_and_streams():
         ("${ssm:/prod/password}", Unknown("${ssm:/prod/password} is only known at deploy time")),
         ("${file(./nope.js):x}", None),
         ("${self:custom.loop}", None),
-        ("x-${env:UNSET}", None),
+        ("x-${env:UNSET}", Interpolated("${env:UNSET} is read from the environment at deploy time", text="x-${env:UNSET}")),
+        (
+            "arn:aws:sqs:${aws:region}:${aws:accountId}:${self:custom.other}",
+            Interpolated(
+                "${aws:accountId} is only known at deploy time",
+                text="arn:aws:sqs:us-east-1:${aws:accountId}:other-value",
+            ),
+        ),
     ],
 )
 def test_variables(value, expected):

@@ -828,6 +828,7 @@ class CloudFormationBuilder:
             self.path,
             visibility_timeout=numeric(self._prop(logical_id, "VisibilityTimeout")),
             fifo=fifo is not None and (fifo.value is True or fifo.value == "true"),
+            name=text(self._prop(logical_id, "QueueName")),
         )
 
     def _bucket(self, logical_id: str) -> None:

@@ -129,12 +129,24 @@ def _reference_target(value: Any) -> Optional[str]:
     return None
 
 
+#: an SQS queue ARN whose last part (the queue's name) is literal text; the region and account
+#: may be variables (``arn:aws:sqs:${aws:region}:${aws:accountId}:jobs``)
+_ARN_PART = r"(?:\$\{[^}]*\}|[^:$])*"
+_QUEUE_ARN = re.compile(rf"arn:(?:aws[\w-]*|{_ARN_PART}):sqs:{_ARN_PART}:{_ARN_PART}:(?P<name>[\w.-]+)")
+
+
 def find_queue(template: Template, source: Located) -> Optional[Queue]:
-    """The queue of the template that an SQS event's ``source`` names, if it names one."""
+    """The queue of the template that an SQS event's ``source`` names, if it names one: by
+    reference, or by an ARN string whose queue name is exactly one named queue's."""
     target = _reference_target(source.value)
     if target is not None and target in template.queues:
         return template.queues[target]
-    return None
+    written = source.value.text if isinstance(source.value, Interpolated) else source.value
+    match = _QUEUE_ARN.fullmatch(written) if isinstance(written, str) else None
+    if match is None:
+        return None
+    named = [queue for queue in template.queues.values() if queue.name == match.group("name")]
+    return named[0] if len(named) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,9 @@ class Queue:
     path: str = ""  # the file, when not the template's own
     visibility_timeout: Optional[Located] = None  # None: the default, 30 s
     fifo: bool = False
+    #: the queue's name when the template sets it literally (``QueueName``, Terraform ``name``):
+    #: an event source that names the queue by ARN string is matched by it
+    name: Optional[str] = None
 
     DEFAULT_VISIBILITY_TIMEOUT = 30
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -36,6 +37,7 @@ from lambdalint.iac.model import (
     Bucket,
     EventSource,
     Function,
+    Interpolated,
     Located,
     Permissions,
     Role,
@@ -76,6 +78,14 @@ _MAX_DEPTH = 20
 #: what the framework treats as one of its variables: ``source:`` (one colon, so not
 #: ``AWS::Region``) or ``source(`` at the start; anything else in ``${}`` is left for !Sub
 _SLS_VARIABLE = re.compile(r"\s*(?:[A-Za-z][\w.-]*\(|[A-Za-z][\w.-]*:(?!:))")
+
+
+@dataclass(frozen=True)
+class _Hole:
+    """A ``${...}`` inside a longer string that cannot be resolved: kept as written."""
+
+    written: str
+    reason: str
 
 
 class _Unresolved(Exception):
@@ -176,15 +186,24 @@ class VariableResolver:
             parts.append(value[position:start])
             body = value[start + 2:end]
             if _SLS_VARIABLE.match(body):
-                parts.append(self._variable(body, depth))
+                try:
+                    parts.append(self._variable(body, depth))
+                except _Unresolved as error:
+                    parts.append(_Hole(value[start:end + 1], error.reason))
             else:  # ${Bucket}, ${AWS::Region}: CloudFormation's own !Sub syntax, kept as text
                 parts.append(value[start:end + 1])
             position = end + 1
         parts = [part for part in parts if part != ""]
+        holes = [part for part in parts if isinstance(part, _Hole)]
+        if holes and len(parts) == 1:
+            raise _Unresolved(holes[0].reason)
         if len(parts) == 1:
             return parts[0]  # the whole string is one variable: keep its type
         pieces = []
         for part in parts:
+            if isinstance(part, _Hole):
+                pieces.append(part.written)
+                continue
             if isinstance(part, Located):
                 part = part.value
             if isinstance(part, bool):
@@ -192,6 +211,10 @@ class VariableResolver:
             if not isinstance(part, (str, int, float)):
                 raise _Unresolved(f"a non-text value inside {value!r}")
             pieces.append(str(part))
+        if holes:
+            # known text around variables only known at deploy time (an ARN with
+            # ${aws:accountId}): unknown, but its literal parts still say what it names
+            return Interpolated("; ".join(hole.reason for hole in holes), text="".join(pieces))
         return "".join(pieces)
 
     def _variable(self, body: str, depth: int) -> Any:

@@ -1276,12 +1276,14 @@ class _Builder:
             self.template.buckets[address] = Bucket(address, block.header, block.path, name=self.m.attr(block, "bucket"))
         for address, block in self.m.of_type("aws_sqs_queue"):
             fifo = self.m.attr(block, "fifo_queue")
+            name = self.m.attr(block, "name")
             self.template.queues[address] = Queue(
                 address,
                 block.header,
                 block.path,
                 visibility_timeout=self.m.attr(block, "visibility_timeout_seconds"),
                 fifo=fifo is not None and fifo.value is True,
+                name=name.value if name is not None and isinstance(name.value, str) else None,
             )
 
     def _functions(self) -> None:
