@@ -22,6 +22,29 @@ log = logging.getLogger("lambdalint.rules")
 FACTOR = 6
 
 
+#: a Serverless consumer that names its queue by ARN string ({queue}: the ARN's last part)
+_SERVERLESS_BY_ARN = (
+    "service: jobs\n"
+    "provider:\n"
+    "  name: aws\n"
+    "  runtime: python3.12\n"
+    "functions:\n"
+    "  worker:\n"
+    "    handler: handler.main\n"
+    "    timeout: 60\n"
+    "    events:\n"
+    "      - sqs:\n"
+    "          arn: arn:aws:sqs:${{aws:region}}:${{aws:accountId}}:{queue}\n"
+    "resources:\n"
+    "  Resources:\n"
+    "    Jobs:\n"
+    "      Type: AWS::SQS::Queue\n"
+    "      Properties:\n"
+    "        QueueName: jobs-queue\n"
+    "        VisibilityTimeout: 120\n"
+)
+
+
 class SqsVisibilityTooShort(TemplateRule):
     """An SQS queue that hides a message for less time than its consumer may need for it.
 
@@ -159,52 +182,11 @@ class SqsVisibilityTooShort(TemplateRule):
         ),
         # Serverless naming the queue by ARN string (region and account only known at deploy
         # time): matched to the queue of `resources:` by its QueueName
-        Example(
-            "service: jobs\n"
-            "provider:\n"
-            "  name: aws\n"
-            "  runtime: python3.12\n"
-            "functions:\n"
-            "  worker:\n"
-            "    handler: handler.main\n"
-            "    timeout: 60\n"
-            "    events:\n"
-            "      - sqs:\n"
-            "          arn: arn:aws:sqs:${aws:region}:${aws:accountId}:${self:service}-queue\n"
-            "resources:\n"
-            "  Resources:\n"
-            "    Jobs:\n"
-            "      Type: AWS::SQS::Queue\n"
-            "      Properties:\n"
-            "        QueueName: jobs-queue\n"
-            "        VisibilityTimeout: 120\n",
-            lines=(18,),
-            path="serverless.yml",
-        ),
+        Example(_SERVERLESS_BY_ARN.format(queue="${self:service}-queue"), lines=(18,), path="serverless.yml"),
     )
     VALID = (
         # an ARN string naming another queue than the template's (same suffix, other name)
-        Example(
-            "service: jobs\n"
-            "provider:\n"
-            "  name: aws\n"
-            "  runtime: python3.12\n"
-            "functions:\n"
-            "  worker:\n"
-            "    handler: handler.main\n"
-            "    timeout: 60\n"
-            "    events:\n"
-            "      - sqs:\n"
-            "          arn: arn:aws:sqs:${aws:region}:${aws:accountId}:legacy-jobs-queue\n"
-            "resources:\n"
-            "  Resources:\n"
-            "    Jobs:\n"
-            "      Type: AWS::SQS::Queue\n"
-            "      Properties:\n"
-            "        QueueName: jobs-queue\n"
-            "        VisibilityTimeout: 120\n",
-            path="serverless.yml",
-        ),
+        Example(_SERVERLESS_BY_ARN.format(queue="legacy-jobs-queue"), path="serverless.yml"),
         # exactly 6 x
         Example(
             "Transform: AWS::Serverless-2016-10-31\n"
