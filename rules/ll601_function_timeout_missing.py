@@ -184,7 +184,7 @@ class FunctionTimeoutMissing(TemplateRule):
         if match is None:
             return None
         seconds = self.option("default-timeout")
-        if any(event.kind in ("api", "http-api") for event in function.events):
+        if any(event.kind in ("api", "http-api", "websocket") for event in function.events):
             seconds = min(seconds, 29)
         key = {"terraform": "timeout = ", "serverless": "timeout: "}.get(self.template.format, "Timeout: ")
         line = handler.span.end_line + 1

@@ -14,22 +14,47 @@ log = logging.getLogger("lambdalint.rules")
 
 #: API Gateway's integration timeouts when the template sets none, in seconds: 29 s for REST
 #: APIs (the default, raisable per API since 2024 through TimeoutInMillis), 30 s for HTTP APIs
-#: (their fixed maximum)
-DEFAULT_LIMITS = {"api": 29, "http-api": 30}
+#: (their fixed maximum), 29 s for WebSocket APIs (default and maximum)
+DEFAULT_LIMITS = {"api": 29, "http-api": 30, "websocket": 29}
 
-API_KINDS = frozenset({"api", "http-api"})
+API_KINDS = frozenset(DEFAULT_LIMITS)
+
+
+#: a function behind an API Gateway v2 integration ({protocol}: WEBSOCKET or HTTP), 30 s timeout
+_V2_INTEGRATION = (
+    "Resources:\n"
+    "  Chat:\n"
+    "    Type: AWS::ApiGatewayV2::Api\n"
+    "    Properties:\n"
+    "      Name: chat\n"
+    "      ProtocolType: {protocol}\n"
+    "  Send:\n"
+    "    Type: AWS::ApiGatewayV2::Integration\n"
+    "    Properties:\n"
+    "      ApiId: !Ref Chat\n"
+    "      IntegrationType: AWS_PROXY\n"
+    "      IntegrationUri: !Sub arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{Handler.Arn}}/invocations\n"
+    "  Handler:\n"
+    "    Type: AWS::Lambda::Function\n"
+    "    Properties:\n"
+    "      Handler: app.handler\n"
+    "      Runtime: python3.12\n"
+    "      Role: arn:aws:iam::123456789012:role/chat\n"
+    "      Code: {{S3Bucket: code, S3Key: chat.zip}}\n"
+    "      Timeout: 30\n"
+)
 
 
 class TimeoutExceedsApiLimit(TemplateRule):
     """A function behind API Gateway whose timeout is longer than the API waits for it.
 
     ## What it does
-    Flags the timeout of a function that serves an API Gateway REST or HTTP API (SAM `Api` /
-    `HttpApi` events, Serverless `http` / `httpApi` events, API Gateway integrations in
-    CloudFormation or Terraform) when it is longer than the time API Gateway waits for the
-    integration: the integration's own timeout when the template sets one (`TimeoutInMillis`,
-    `timeout_milliseconds`), else 29 seconds for a REST API (the default) and 30 seconds for
-    an HTTP API (its maximum). A timeout of exactly 29 s is fine. Unknown timeouts (a
+    Flags the timeout of a function that serves an API Gateway REST, HTTP or WebSocket API (SAM
+    `Api` / `HttpApi` events, Serverless `http` / `httpApi` / `websocket` events, API Gateway
+    integrations in CloudFormation or Terraform) when it is longer than the time API Gateway
+    waits for the integration: the integration's own timeout when the template sets one
+    (`TimeoutInMillis`, `timeout_milliseconds`), else 29 seconds for a REST API (the default),
+    30 seconds for an HTTP API and 29 seconds for a WebSocket API (their maximums). A timeout of exactly 29 s is fine. Unknown timeouts (a
     parameter without a default) are not reported.
 
     ## Why is this bad in Lambda
@@ -152,8 +177,27 @@ class TimeoutExceedsApiLimit(TemplateRule):
             lines=(7,),
             path="main.tf",
         ),
+        # a WebSocket API waits 29 s at most: a 30 s function is over it (an HTTP API is not)
+        Example(_V2_INTEGRATION.format(protocol="WEBSOCKET"), lines=(20,), path="template.yaml"),
+        Example(
+            "service: chat\n"
+            "provider:\n"
+            "  name: aws\n"
+            "  runtime: python3.12\n"
+            "functions:\n"
+            "  message:\n"
+            "    handler: handler.main\n"
+            "    timeout: 60\n"
+            "    events:\n"
+            "      - websocket:\n"
+            "          route: $default\n",
+            lines=(8,),
+            path="serverless.yml",
+        ),
     )
     VALID = (
+        # the same integration on an HTTP API: 30 s is its maximum, so 30 s is fine
+        Example(_V2_INTEGRATION.format(protocol="HTTP"), path="template.yaml"),
         # exactly the limit
         Example(
             "Transform: AWS::Serverless-2016-10-31\n"
@@ -281,4 +325,4 @@ class TimeoutExceedsApiLimit(TemplateRule):
 
 
 def _kind_name(event: EventSource) -> str:
-    return "HTTP API" if event.kind == "http-api" else "API Gateway"
+    return {"http-api": "HTTP API", "websocket": "WebSocket API"}.get(event.kind, "API Gateway")

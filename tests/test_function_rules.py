@@ -712,3 +712,18 @@ def test_rules_never_crash_on_odd_values():
         )
         for rule_id in ("LL601", "LL602", "LL603", "LL604", "LL605", "LL606"):
             run(rule_id, tpl)
+
+
+def test_ll602_websocket_integrations_in_terraform(lint):
+    """A WebSocket API's integration waits 29 s at most (an HTTP API's 30 s): before, WebSocket
+    integrations were 'other' events and never checked."""
+    api = (
+        'resource "aws_apigatewayv2_api" "chat" {{\n  name = "chat"\n  protocol_type = "{protocol}"\n}}\n'
+        'resource "aws_apigatewayv2_integration" "send" {{\n  api_id = aws_apigatewayv2_api.chat.id\n'
+        '  integration_type = "AWS_PROXY"\n  integration_uri = aws_lambda_function.chat.invoke_arn\n}}\n'
+        'resource "aws_lambda_function" "chat" {{\n  function_name = "chat"\n  handler = "app.handler"\n'
+        '  runtime = "python3.12"\n  role = "arn:aws:iam::123456789012:role/c"\n  filename = "c.zip"\n  timeout = 30\n}}\n'
+    )
+    found = lint({"ws/main.tf": api.format(protocol="WEBSOCKET"), "http/main.tf": api.format(protocol="HTTP")}, select=["LL602"])
+    assert [(f.path, f.span.line) for f in found] == [("ws/main.tf", 16)]
+    assert "WebSocket API" in found[0].message

@@ -1051,7 +1051,13 @@ class CloudFormationBuilder:
     def _http_integration(self, logical_id: str) -> None:
         function = self._function_of(self._prop(logical_id, "IntegrationUri"))
         if function is not None:
-            self._api_event(function, "http-api", logical_id, self._prop(logical_id, "TimeoutInMillis"))
+            kind = "websocket" if self._is_websocket_api(self._prop(logical_id, "ApiId")) else "http-api"
+            self._api_event(function, kind, logical_id, self._prop(logical_id, "TimeoutInMillis"))
+
+    def _is_websocket_api(self, api: Optional[Located]) -> bool:
+        """Whether an integration's ``ApiId`` is a WebSocket API of this template."""
+        targets = [t for t in referenced_targets(api) if self.types.get(t) == "AWS::ApiGatewayV2::Api"]
+        return any((text(self._prop(t, "ProtocolType")) or "").upper() == "WEBSOCKET" for t in targets)
 
     def _sns_subscription(self, logical_id: str) -> None:
         if (text(self._prop(logical_id, "Protocol")) or "").lower() != "lambda":

@@ -155,6 +155,7 @@ class Role:
 EVENT_KINDS = (
     "api",  # API Gateway REST (SAM Api, Serverless http, integrations)
     "http-api",  # API Gateway HTTP API
+    "websocket",  # API Gateway WebSocket API (a route's integration)
     "function-url",
     "s3",
     "sqs",
@@ -174,7 +175,7 @@ EVENT_KINDS = (
 )
 
 #: invoked synchronously by a caller waiting for the answer
-SYNCHRONOUS_KINDS = frozenset({"api", "http-api", "function-url", "cognito", "alexa"})
+SYNCHRONOUS_KINDS = frozenset({"api", "http-api", "websocket", "function-url", "cognito", "alexa"})
 #: invoked asynchronously by the service (retried by Lambda, failures go to a DLQ/destination)
 ASYNC_KINDS = frozenset({"s3", "sns", "eventbridge", "schedule", "cloudwatch-logs", "iot"})
 #: polled by an event source mapping (the batch is retried until it succeeds or expires)

@@ -56,6 +56,7 @@ PROVIDER_ROLE = "IamRoleLambdaExecution"
 EVENT_KINDS = {
     "http": "api",
     "httpApi": "http-api",
+    "websocket": "websocket",
     "s3": "s3",
     "sqs": "sqs",
     "sns": "sns",

@@ -1442,7 +1442,7 @@ class _Builder:
             if api_block is not None:
                 protocol = m.attr(api_block, "protocol_type")
                 if protocol is not None and protocol.value == "WEBSOCKET":
-                    kind = "other"
+                    kind = "websocket"
             self._integration(address, block, kind, m.attr(block, "integration_uri"), api)
         for address, block in m.of_type("aws_api_gateway_integration"):
             self._integration(address, block, "api", m.attr(block, "uri"), m.attr(block, "rest_api_id"))

@@ -47,6 +47,7 @@ AT_LEAST_ONCE = frozenset(
 TEMPLATE_KINDS = {
     "api": "api",
     "http-api": "api",
+    "websocket": "api",
     "function-url": "api",
     "cognito": "sync",
     "alexa": "sync",
