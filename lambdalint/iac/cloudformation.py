@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
+from lambdalint.iac import iam_json
 from lambdalint.iac.model import (
     Bucket,
     Conditional,
@@ -37,7 +38,6 @@ from lambdalint.iac.model import (
     Queue,
     Reference,
     Role,
-    Statement,
     Template,
     Unknown,
 )
@@ -486,45 +486,6 @@ def iter_alternatives(item: Optional[Located]) -> Iterator[Located]:
             yield entry
 
 
-def _entries(item: Optional[Located]) -> Tuple[List[Located], bool]:
-    """IAM ``Action``/``Resource`` entries, one Located each, and whether all could be read."""
-    if item is None:
-        return [], True
-    value = item.value
-    # an entry that is a partly known string (Interpolated) is still read: rules see it and
-    # skip it; a whole list that is unknown, or a nested structure, is not
-    readable = (str, Reference, Conditional, Interpolated)
-    if isinstance(value, list):
-        return list(value), all(isinstance(entry.value, readable) for entry in value)
-    if isinstance(value, readable):
-        return [item], True
-    return ([item] if value is not None else []), False
-
-
-def read_statement(item: Located, path: str = "") -> Statement:
-    effect = get(item, "Effect")
-    if effect is None:
-        effect = Located(Unknown("statement without Effect"), item.span, path)
-    actions, actions_complete = _entries(get(item, "Action"))
-    not_actions, not_actions_complete = _entries(get(item, "NotAction"))
-    resources, resources_complete = _entries(get(item, "Resource"))
-    not_resources, not_resources_complete = _entries(get(item, "NotResource"))
-    return Statement(
-        span=item.span,
-        effect=effect,
-        actions=actions,
-        not_actions=not_actions,
-        resources=resources,
-        not_resources=not_resources,
-        has_condition=get(item, "Condition") is not None,
-        complete=(
-            actions_complete and not_actions_complete and resources_complete
-            and not_resources_complete and isinstance(effect.value, str)
-        ),
-        path=path,
-    )
-
-
 def embedded_document(document: Located, resolver: Optional["Resolver"] = None) -> Optional[Located]:
     """A policy document written as a JSON string (``PolicyDocument: !Sub | {...}``), as a
     Located tree whose lines are the file's. Strings of a ``!Sub`` document that hold
@@ -596,10 +557,10 @@ def read_policy(
         policy.complete = statements is None
         return policy
     for entry in iter_alternatives(statements):
-        if isinstance(entry.value, dict):
-            statement = read_statement(entry, path)
+        statement, complete = iam_json.statement_from(entry, path)
+        if statement is not None:
             policy.statements.append(statement)
-            policy.complete = policy.complete and statement.complete
+            policy.complete = policy.complete and complete
         else:
             policy.complete = False
     return policy
@@ -1202,5 +1163,4 @@ __all__ = [
     "is_template",
     "iter_alternatives",
     "read_policy",
-    "read_statement",
 ]

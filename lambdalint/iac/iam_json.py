@@ -41,14 +41,15 @@ def entries(item: Located) -> Tuple[List[Located], bool]:
                 complete = False
             found.append(entry)
         return found, complete
-    if isinstance(value, dict):
+    if isinstance(value, dict) or value is None:
         return [], False
     if isinstance(value, Unknown) and not isinstance(value, Interpolated):
         return [], False  # the whole list is unknown: nothing to read
     return [item], True
 
 
-def _statement(item: Located, path: str) -> Tuple[Optional[Statement], bool]:
+def statement_from(item: Located, path: str = "") -> Tuple[Optional[Statement], bool]:
+    """One statement (None when ``item`` is not a mapping) and whether it could be read whole."""
     body = item.value
     if not isinstance(body, dict):
         return None, False
@@ -90,7 +91,7 @@ def statements_from_document(document: Located, path: str = "") -> Tuple[List[St
     statements: List[Statement] = []
     complete = True
     for item in items:
-        statement, known = _statement(item, document.path or path)
+        statement, known = statement_from(item, document.path or path)
         if statement is not None:
             statements.append(statement)
         complete = complete and known
