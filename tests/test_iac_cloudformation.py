@@ -684,3 +684,29 @@ def test_files_larger_than_any_template_are_not_parsed():
 
     data = b'{"Resources": {"A": {"Type": "AWS::SQS::Queue"}}, "pad": "' + b"x" * load_module.MAX_TEMPLATE_BYTES + b'"}'
     assert load_template_file("data.json", data) is None
+
+
+def test_statement_edges_read_like_every_other_policy_document():
+    """CloudFormation statements go through the same reader as Terraform's JSON policies: IAM's
+    Effect is case-sensitive (``allow`` is not Allow), a null Resource is not an entry, an
+    empty Condition narrows nothing. Each makes the policy incomplete or not, which decides
+    whether LL403 may say a permission is missing."""
+    text = (
+        "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument: {{}}\n      Policies:\n"
+        "        - PolicyName: {name}\n          PolicyDocument:\n            Statement:\n"
+        "              - Effect: {effect}\n                Action: s3:GetObject\n"
+        "                Resource: {resource}\n                Condition: {condition}\n"
+    )
+
+    def policy(name="p", effect="Allow", resource="'*'", condition="{x: 1}"):
+        template = load_template_file("t.yaml", text.format(name=name, effect=effect, resource=resource, condition=condition).encode())
+        (found,) = template.roles["Role"].permissions.policies
+        return found
+
+    whole = policy()
+    assert whole.complete and whole.statements[0].has_condition
+    assert policy(condition="{}").statements[0].has_condition is False
+    assert not policy(effect="allow").complete
+    lost = policy(resource="~")
+    assert not lost.complete and lost.statements[0].resources == []
