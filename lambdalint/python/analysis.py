@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from lambdalint.python.names import ModuleNames
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -46,8 +48,10 @@ _FunctionNode = (cst.FunctionDef, cst.Lambda)
 
 
 def qualified_names(node: cst.CSTNode, provider_get) -> Set[str]:
-    """The qualified names libcst resolved for ``node`` (empty when it has none)."""
-    return {qn.name for qn in provider_get(QualifiedNameProvider, node, set())}
+    """The qualified names of ``node`` (empty when it has none), from the module's
+    :class:`~lambdalint.python.names.ModuleNames` (``provider_get`` is a visitor's
+    ``get_metadata``, which serves it under the ``ModuleNames`` key)."""
+    return provider_get(ModuleNames, node).qualified_names(node)
 
 
 @dataclass
@@ -146,6 +150,7 @@ class ModuleFacts:
         self.import_time_calls: Set[str] = set()
         self._import_time: Set[str] = set()
         self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
+        self._names: Optional[ModuleNames] = None
         #: set by the engine: positions are resolved through it on first use only
         self.wrapper: Optional[MetadataWrapper] = None
         self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
@@ -209,6 +214,13 @@ class ModuleFacts:
         return reached
 
     # -- asked by rules --------------------------------------------------------------------
+
+    @property
+    def names(self) -> ModuleNames:
+        """What every name of the module refers to (built on first use)."""
+        if self._names is None:
+            self._names = ModuleNames(self.module)
+        return self._names
 
     def parent_of(self, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The parent of ``node`` inside ``scope`` (a function node), or None at its top.
@@ -300,11 +312,15 @@ _NO_DEFAULT = object()
 class LazyStructureMetadata:
     """Answers ``get_metadata(ParentNodeProvider | PositionProvider, node)`` from
     :class:`ModuleFacts`, computed on first use, instead of making every file pay for both
-    providers before the traversal. Mix it into visitors that have a ``facts`` attribute."""
+    providers before the traversal; ``get_metadata(ModuleNames, node)`` is the module's name
+    resolution (which replaces libcst's scope and qualified-name providers). Mix it into
+    visitors that have a ``facts`` attribute."""
 
     facts: "ModuleFacts"
 
     def get_metadata(self, key, node, default=_NO_DEFAULT):  # type: ignore[override]
+        if key is ModuleNames:
+            return self.facts.names
         if key is ParentNodeProvider:
             parent = self.facts.parent_of(node, self.facts.module)
             if parent is None:
@@ -342,8 +358,6 @@ class _ParentRecorder(cst.CSTVisitor):
 
 class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
     """Records functions, classes, references and the function stack during the traversal."""
-
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def __init__(self, facts: ModuleFacts) -> None:
         super().__init__()
