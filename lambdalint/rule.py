@@ -16,6 +16,7 @@ from lambdalint.python.analysis import (
     LazyStructureMetadata,
     ModuleFacts,
     qualified_names,
+    visitor_methods,
 )
 
 
@@ -86,6 +87,9 @@ class PythonRule(LazyStructureMetadata, Rule, cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.facts: ModuleFacts = context.facts
+
+    def get_visitors(self):  # type: ignore[override]
+        return visitor_methods(self)
 
     # helpers for rules -------------------------------------------------------------------------
 

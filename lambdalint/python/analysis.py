@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from lambdalint.python.names import ModuleNames
+from lambdalint.python.names import ModuleNames, parent_map
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -149,7 +149,7 @@ class ModuleFacts:
         #: qualified names called at module scope (``CONFIG = load()``): they run at cold start
         self.import_time_calls: Set[str] = set()
         self._import_time: Set[str] = set()
-        self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
+        self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
         self._names: Optional[ModuleNames] = None
         #: set by the engine: positions are resolved through it on first use only
         self.wrapper: Optional[MetadataWrapper] = None
@@ -223,16 +223,25 @@ class ModuleFacts:
         return self._names
 
     def parent_of(self, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The parent of ``node`` inside ``scope`` (a function node), or None at its top.
+        """The parent of ``node`` inside ``scope`` (a function node, or the module), or None at
+        its top and outside it.
 
-        Computed on first use per scope rather than with libcst's ParentNodeProvider, which
-        would cost a pass over every module although few nodes ever need their parent."""
-        parents = self._parents.get(scope)
+        The module's parent map is made on first use by a plain walk
+        (:func:`~lambdalint.python.names.parent_map`), not libcst's ParentNodeProvider, whose
+        traversal costs more than a tenth of a file's time."""
+        parents = self._parents
         if parents is None:
-            recorder = _ParentRecorder()
-            scope.visit(recorder)
-            parents = self._parents[scope] = recorder.parents
-        return parents.get(node)
+            parents = self._parents = parent_map(self.module)
+        if node is scope:
+            return None
+        parent = parents.get(node)
+        if scope is not self.module:
+            ancestor = parent
+            while ancestor is not None and ancestor is not scope:
+                ancestor = parents.get(ancestor)
+            if ancestor is None:
+                return None
+        return parent
 
     def position_of(self, node: cst.CSTNode) -> Any:
         """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
@@ -340,20 +349,19 @@ class LazyStructureMetadata:
         return super().get_metadata(key, node, default)  # type: ignore[misc]
 
 
-class _ParentRecorder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        self._stack: List[cst.CSTNode] = []
+#: visitor class -> the names of its ``visit_*``/``leave_*`` methods
+_VISITOR_METHOD_NAMES: Dict[type, Tuple[str, ...]] = {}
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[node] = self._stack[-1]
-        self._stack.append(node)
-        return True
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
+def visitor_methods(visitor: cst.BatchableCSTVisitor) -> Dict[str, Callable[..., Any]]:
+    """What ``visitor.get_visitors()`` returns, with the method names found once per class:
+    libcst looks them up with ``inspect.getmembers`` on every instance, which costs more than
+    a small module's whole traversal once a dozen rules run."""
+    kind = type(visitor)
+    names = _VISITOR_METHOD_NAMES.get(kind)
+    if names is None:
+        names = _VISITOR_METHOD_NAMES[kind] = tuple(cst.BatchableCSTVisitor.get_visitors(visitor))
+    return {name: getattr(visitor, name) for name in names}
 
 
 class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
@@ -398,9 +406,9 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
 
     def get_visitors(self):  # type: ignore[override]
         self._visitors_taken = True
-        visitors = dict(super().get_visitors())
+        visitors = visitor_methods(self)
         for extension in self._extensions.values():
-            for name, method in extension.get_visitors().items():
+            for name, method in visitor_methods(extension).items():
                 own = visitors.get(name)
                 if own is None:
                     visitors[name] = method

@@ -176,16 +176,19 @@ _SKIPPED_FIELDS = frozenset(
         "posonly_ind", "indent", "conversion",
     }
 )
+#: the parent map keeps operators and keywords (``async``) too
+_PARENT_SKIPPED_FIELDS = _SKIPPED_FIELDS - {"operator", "asynchronous", "star", "relative", "posonly_ind"}
 _fields_of: Dict[type, Tuple[str, ...]] = {}
+_parent_fields_of: Dict[type, Tuple[str, ...]] = {}
 
 
-def _child_fields(kind: type) -> Tuple[str, ...]:
-    found = _fields_of.get(kind)
+def _child_fields(kind: type, cache: Dict[type, Tuple[str, ...]] = _fields_of, skipped: FrozenSet[str] = _SKIPPED_FIELDS) -> Tuple[str, ...]:
+    found = cache.get(kind)
     if found is None:
-        found = _fields_of[kind] = tuple(
+        found = cache[kind] = tuple(
             f.name
             for f in dataclasses.fields(kind)
-            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+            if f.name not in skipped and not f.name.startswith("whitespace")
         )
     return found
 
@@ -520,3 +523,29 @@ _SPECIAL = {
     cst.Imaginary: ModuleNames._skip,
     cst.Ellipsis: ModuleNames._skip,
 }
+
+
+def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
+    """child -> parent for every node under ``root`` except whitespace and punctuation (which
+    no rule asks about); a plain walk, several times cheaper than a libcst traversal."""
+    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: List[cst.CSTNode] = [root]
+    pop, push = stack.pop, stack.append
+    node_type = cst.CSTNode
+    while stack:
+        node = pop()
+        kind = type(node)
+        fields = _parent_fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind, _parent_fields_of, _PARENT_SKIPPED_FIELDS)
+        for field in fields:
+            value = getattr(node, field)
+            if isinstance(value, node_type):
+                parents[value] = node
+                push(value)
+            elif type(value) in (tuple, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        parents[item] = node
+                        push(item)
+    return parents
