@@ -6,7 +6,9 @@ file, in lambdalint's process layout (a process pool, files sent in chunks), as 
 Levels (each includes the ones before it, except yaml):
   parse       libcst.parse_module
   positions   + MetadataWrapper + PositionProvider + one batched traversal  (the floor)
-  names       + ScopeProvider + QualifiedNameProvider
+  names       + ScopeProvider + QualifiedNameProvider  (libcst's name resolution)
+  resolver    positions + lambdalint's own name resolution and parent map
+              (lambdalint.python.names), which replace libcst's providers
   yaml        compose every .yaml/.yml/.json file with the C YAML loader (nodes keep line marks)
 
 Run it with lambdalint's own interpreter so that it uses the same libcst. Prints how many files
@@ -22,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterable, List, Sequence
 
-PYTHON_LEVELS = ("parse", "positions", "names")
+PYTHON_LEVELS = ("parse", "positions", "names", "resolver")
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 _level = "positions"
@@ -64,6 +66,11 @@ def _python_file(path: str) -> int:
         providers |= {ScopeProvider, QualifiedNameProvider}
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     metadata = wrapper.resolve_many(providers)
+    if _level == "resolver":
+        from lambdalint.python.names import ModuleNames, parent_map
+
+        ModuleNames(wrapper.module)
+        parent_map(wrapper.module)
     counter = _new_counter()
     counter.metadata = metadata
     cst.visit_batched(wrapper.module, [counter])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lambdalint.model import Finding, Fix, FixSafety, Related, Severity, Span
 from lambdalint.python.analysis import (
@@ -16,6 +16,7 @@ from lambdalint.python.analysis import (
     LazyStructureMetadata,
     ModuleFacts,
     qualified_names,
+    visitor_methods,
 )
 
 
@@ -77,14 +78,18 @@ class PythonRule(LazyStructureMetadata, Rule, cst.BatchableCSTVisitor):
     calls once the traversal is over.
     """
 
-    #: Positions and parents are not here on purpose: they are computed only when needed
-    #: (:meth:`span_of`, :meth:`parent_of`), since most files yield no finding.
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    #: No libcst provider: names are resolved by :class:`~lambdalint.python.names.ModuleNames`
+    #: (:meth:`qualified_names`), positions and parents only when needed (:meth:`span_of`,
+    #: :meth:`parent_of`), since most files yield no finding.
+    METADATA_DEPENDENCIES = ()
 
     def __init__(self, context: "PythonContext") -> None:
         super().__init__()
         self.context = context
         self.facts: ModuleFacts = context.facts
+
+    def get_visitors(self):  # type: ignore[override]
+        return visitor_methods(self)
 
     # helpers for rules -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import PositionProvider, ScopeProvider
+from libcst.metadata import PositionProvider
 
 from lambdalint.model import Edit, Fix, FixSafety
 from lambdalint.python import sdk, values
@@ -201,7 +201,6 @@ class HardcodedResource(PythonRule):
     id = "LL201"
     name = "hardcoded-resource"
     fix_safety = FixSafety.UNSAFE
-    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
     options = {
         "test-file-patterns": Option(
             list,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Severity
 from lambdalint.python import values
@@ -212,7 +211,6 @@ class HardcodedSecret(PythonRule):
     id = "LL202"
     name = "hardcoded-secret"
     severity = Severity.ERROR
-    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
     options = {
         "test-file-patterns": Option(
             list,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import List, Optional, Set
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Edit, Fix, FixSafety, Span
 from lambdalint.python import values
@@ -143,7 +142,6 @@ class HttpCallWithoutTimeout(PythonRule):
     id = "LL301"
     name = "http-call-without-timeout"
     fix_safety = FixSafety.UNSAFE
-    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
     options = {
         "default-timeout": Option(
             int, 10, "the timeout in seconds that the hint suggests (keep it below the function's)"

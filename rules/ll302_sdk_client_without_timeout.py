@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Edit, Fix, FixSafety, Related, Span
 from lambdalint.python import values
@@ -131,7 +130,6 @@ class SdkClientWithoutTimeout(PythonRule):
     # Off by default even with templates: nearly every client is made without a Config, so it
     # would fire on most projects; teams that want the discipline select it.
     enabled_by_default = False
-    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
     options = {
         "function-timeout": Option(
             int,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import ScopeProvider
 
 from lambdalint.model import Related, Severity
 from lambdalint.project import Trigger
@@ -157,7 +156,6 @@ class RecursiveS3Write(PythonRule):
     name = "recursive-s3-write"
     severity = Severity.ERROR
     # scopes resolve a name bound once (``OUTPUT = os.environ["OUTPUT_BUCKET"]``)
-    METADATA_DEPENDENCIES = (*PythonRule.METADATA_DEPENDENCIES, ScopeProvider)
 
     INVALID = (
         Example(

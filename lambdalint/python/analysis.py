@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from lambdalint.python.names import ModuleNames, parent_map
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -48,8 +50,10 @@ _FunctionNode = (cst.FunctionDef, cst.Lambda)
 
 
 def qualified_names(node: cst.CSTNode, provider_get) -> Set[str]:
-    """The qualified names libcst resolved for ``node`` (empty when it has none)."""
-    return {qn.name for qn in provider_get(QualifiedNameProvider, node, set())}
+    """The qualified names of ``node`` (empty when it has none), from the module's
+    :class:`~lambdalint.python.names.ModuleNames` (``provider_get`` is a visitor's
+    ``get_metadata``, which serves it under the ``ModuleNames`` key)."""
+    return provider_get(ModuleNames, node).qualified_names(node)
 
 
 @dataclass
@@ -127,7 +131,8 @@ class ModuleFacts:
         #: qualified names called at module scope (``CONFIG = load()``): they run at cold start
         self.import_time_calls: Set[str] = set()
         self._import_time: Set[str] = set()
-        self._parents: Dict[cst.CSTNode, Dict[cst.CSTNode, cst.CSTNode]] = {}
+        self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
+        self._names: Optional[ModuleNames] = None
         #: set by the engine: positions are resolved through it on first use only
         self.wrapper: Optional[MetadataWrapper] = None
         self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
@@ -192,17 +197,33 @@ class ModuleFacts:
 
     # -- asked by rules --------------------------------------------------------------------
 
-    def parent_of(self, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The parent of ``node`` inside ``scope`` (a function node), or None at its top.
+    @property
+    def names(self) -> ModuleNames:
+        """What every name of the module refers to (built on first use)."""
+        if self._names is None:
+            self._names = ModuleNames(self.module)
+        return self._names
 
-        Computed on first use per scope rather than with libcst's ParentNodeProvider, which
-        would cost a pass over every module although few nodes ever need their parent."""
-        parents = self._parents.get(scope)
+    def parent_of(self, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The parent of ``node`` inside ``scope`` (a function node, or the module), or None at
+        its top and outside it.
+
+        The module's parent map is made on first use by a plain walk
+        (:func:`~lambdalint.python.names.parent_map`), not libcst's ParentNodeProvider, whose
+        traversal costs more than a tenth of a file's time."""
+        parents = self._parents
         if parents is None:
-            recorder = _ParentRecorder()
-            scope.visit(recorder)
-            parents = self._parents[scope] = recorder.parents
-        return parents.get(node)
+            parents = self._parents = parent_map(self.module)
+        if node is scope:
+            return None
+        parent = parents.get(node)
+        if scope is not self.module:
+            ancestor = parent
+            while ancestor is not None and ancestor is not scope:
+                ancestor = parents.get(ancestor)
+            if ancestor is None:
+                return None
+        return parent
 
     def position_of(self, node: cst.CSTNode) -> Any:
         """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
@@ -282,11 +303,15 @@ _NO_DEFAULT = object()
 class LazyStructureMetadata:
     """Answers ``get_metadata(ParentNodeProvider | PositionProvider, node)`` from
     :class:`ModuleFacts`, computed on first use, instead of making every file pay for both
-    providers before the traversal. Mix it into visitors that have a ``facts`` attribute."""
+    providers before the traversal; ``get_metadata(ModuleNames, node)`` is the module's name
+    resolution (which replaces libcst's scope and qualified-name providers). Mix it into
+    visitors that have a ``facts`` attribute."""
 
     facts: "ModuleFacts"
 
     def get_metadata(self, key, node, default=_NO_DEFAULT):  # type: ignore[override]
+        if key is ModuleNames:
+            return self.facts.names
         if key is ParentNodeProvider:
             parent = self.facts.parent_of(node, self.facts.module)
             if parent is None:
@@ -306,26 +331,23 @@ class LazyStructureMetadata:
         return super().get_metadata(key, node, default)  # type: ignore[misc]
 
 
-class _ParentRecorder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        self._stack: List[cst.CSTNode] = []
+#: visitor class -> the names of its ``visit_*``/``leave_*`` methods
+_VISITOR_METHOD_NAMES: Dict[type, Tuple[str, ...]] = {}
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[node] = self._stack[-1]
-        self._stack.append(node)
-        return True
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
+def visitor_methods(visitor: cst.BatchableCSTVisitor) -> Dict[str, Callable[..., Any]]:
+    """What ``visitor.get_visitors()`` returns, with the method names found once per class:
+    libcst looks them up with ``inspect.getmembers`` on every instance, which costs more than
+    a small module's whole traversal once a dozen rules run."""
+    kind = type(visitor)
+    names = _VISITOR_METHOD_NAMES.get(kind)
+    if names is None:
+        names = _VISITOR_METHOD_NAMES[kind] = tuple(cst.BatchableCSTVisitor.get_visitors(visitor))
+    return {name: getattr(visitor, name) for name in names}
 
 
 class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
     """Records functions, classes, references and the function stack during the traversal."""
-
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def __init__(self, facts: ModuleFacts) -> None:
         super().__init__()
@@ -366,9 +388,9 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
 
     def get_visitors(self):  # type: ignore[override]
         self._visitors_taken = True
-        visitors = dict(super().get_visitors())
+        visitors = visitor_methods(self)
         for extension in self._extensions.values():
-            for name, method in extension.get_visitors().items():
+            for name, method in visitor_methods(extension).items():
                 own = visitors.get(name)
                 if own is None:
                     visitors[name] = method

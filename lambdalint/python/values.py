@@ -5,14 +5,14 @@ and whether a file is a test.
 
 It also says what a call *is* (:func:`call_names`): the callee's qualified names plus, for a
 method, what made its receiver, through names bound once, ``with ... as`` targets, inline calls
-and ``self`` attributes, using libcst's scopes (so a parameter that shares a module-level
-client's name does not resolve to that client).
+and ``self`` attributes, using the module's scopes (:mod:`lambdalint.python.names`; so a
+parameter that shares a module-level client's name does not resolve to that client).
 
 The config/secret and timeout rules (LL201, LL202, LL301, LL302) share these; every helper is
 conservative: when it cannot be sure, it answers "unknown" (``None``/``False``/empty) so that
-the rule stays quiet. Helpers that follow names need ``ScopeProvider`` (and
-``ParentNodeProvider``) in the calling rule's ``METADATA_DEPENDENCIES``; libcst computes scopes
-for qualified names anyway, so declaring it costs nothing.
+the rule stays quiet. Helpers take the calling visitor's ``get_metadata``, which must serve
+``ModuleNames`` and ``ParentNodeProvider`` (every rule's does, through
+:class:`~lambdalint.python.analysis.LazyStructureMetadata`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    ParentNodeProvider,
-    QualifiedNameProvider,
-    QualifiedNameSource,
-    ScopeProvider,
-)
+from libcst.metadata import ParentNodeProvider
+
+from lambdalint.python.names import ModuleNames
 
 #: ``get_metadata(provider, node, default)`` of a libcst visitor
 GetMetadata = Callable[..., object]
@@ -124,21 +120,11 @@ def single_assignment(name: cst.Name, get_metadata: GetMetadata) -> Optional[cst
     binding is a plain ``name = value``, ``name: T = value``, ``(name := value)`` or
     ``with value as name`` (context managers that return themselves); ``None``
     when the name is rebound, imported, a parameter, a loop variable, or unknown."""
-    scope = get_metadata(ScopeProvider, name, None)
-    if scope is None or name.value not in scope.accesses:
+    names: ModuleNames = get_metadata(ModuleNames, name)  # type: ignore[assignment]
+    target = names.single_binding(name)
+    if target is None:
         return None
-    referents: Set[object] = set()
-    found = False
-    for access in scope.accesses[name.value]:
-        if access.node is name:
-            found = True
-            referents |= set(access.referents)
-    if not found or len(referents) != 1:
-        return None
-    (assignment,) = referents
-    if not isinstance(assignment, Assignment) or not isinstance(assignment.node, cst.Name):
-        return None
-    return _bound_value(assignment.node, get_metadata)
+    return _bound_value(target, get_metadata)
 
 
 def _bound_value(target: cst.Name, get_metadata: GetMetadata) -> Optional[cst.BaseExpression]:
@@ -492,12 +478,9 @@ def identifier_of(target: cst.BaseExpression) -> Optional[str]:
 
 def imported_names(node: cst.CSTNode, get_metadata: GetMetadata) -> Set[str]:
     """The qualified names of ``node`` that come from an import (not from local bindings,
-    parameters or ``self`` attributes, which libcst names ``f.<locals>.x``)."""
-    return {
-        qn.name
-        for qn in get_metadata(QualifiedNameProvider, node, set())
-        if qn.source is QualifiedNameSource.IMPORT
-    }
+    parameters or ``self`` attributes, which are named ``f.<locals>.x``)."""
+    names: ModuleNames = get_metadata(ModuleNames, node)  # type: ignore[assignment]
+    return names.imported_names(node)
 
 
 def call_names(
@@ -506,7 +489,7 @@ def call_names(
     get_metadata: GetMetadata,
     depth: int = 4,
 ) -> Set[str]:
-    """What a call may be: libcst's qualified names for the callee, plus ``factory.method``
+    """What a call may be: the qualified names of the callee, plus ``factory.method``
     when the callee is a method of an object whose making we can see, through any chain of
     names bound once, ``with ... as`` targets, inline calls and ``self`` attributes bound once
     in the class: ``s = requests.Session(); s.get()`` and ``self.http.get()`` with
