@@ -92,9 +92,9 @@ def main() -> None:
         ]
         # What `pip install` does: byte-compile the package, so that no run pays for compiling
         # lambdalint's own modules (an editable install under PYTHONDONTWRITEBYTECODE never would).
-        import lambdalint
+        import lambdalint as installed
 
-        package = Path(lambdalint.__file__).resolve().parent
+        package = Path(installed.__file__).resolve().parent
         folders = [str(package)] + [str(p) for p in (package.parent / "rules",) if p.is_dir()]
         subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], capture_output=True, check=True)
         print(f"byte-compiled {', '.join(folders)}")
