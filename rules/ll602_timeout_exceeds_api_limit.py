@@ -288,8 +288,8 @@ class TimeoutExceedsApiLimit(TemplateRule):
                     if all(other is not function for other, _, _ in entry[2]):
                         entry[2].append((function, event, limit))
                     break
-        for (path, span), (seconds, when, offenders) in found.items():
-            self._report(path, span, seconds, when, offenders)
+        for (path, span), (longest, when, offenders) in found.items():
+            self._report(path, span, longest, when, offenders)
 
     def _report(self, path, span, seconds, when, offenders) -> None:
         function, event, limit = offenders[0]

@@ -8,12 +8,9 @@ functions are handlers, what each handler reaches) are answered after the traver
 
 from __future__ import annotations
 
-from typing import Any, Callable  # collector extensions
-
-import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
