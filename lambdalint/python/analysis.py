@@ -172,11 +172,22 @@ class ModuleFacts:
         if self.links:
             # A template names this module's handlers: they decide, not naming conventions.
             return function.is_module_level and any(link.function == function.name for link in self.links)
+        if self.is_test_module:
+            # pytest functions take ``event``/``context`` fixtures and call handlers: they are
+            # not handlers themselves (hoisting a client out of a ``@mock_aws`` test breaks it)
+            return False
         if function.is_module_level and function.name in CONVENTIONAL_HANDLER_NAMES:
             return True
         if function.parameter_names[:2] == ["event", "context"]:
             return True
         return any(d.rsplit(".", 1)[-1] in HANDLER_DECORATORS for d in function.decorators)
+
+    @property
+    def is_test_module(self) -> bool:
+        """Whether the module is a test file by the usual names (``test_*.py``, ``tests/``...)."""
+        from lambdalint.python.values import is_test_file
+
+        return self.relative_path is not None and is_test_file(self.relative_path)
 
     def _reach_from(self, roots: Iterable[FunctionInfo]) -> Set[str]:
         reached: Set[str] = set()
