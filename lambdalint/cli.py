@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from lambdalint import __version__
 
@@ -218,7 +218,16 @@ def _load_config(args: argparse.Namespace):
 
 def run_check(args: argparse.Namespace) -> int:
     from lambdalint.discovery import DiscoveryError, SourceFile, discover, display_path, kind_of
-    from lambdalint.engine import Session, Shard, default_jobs, lint_files, lint_source, sorted_findings
+    from lambdalint.engine import (
+        Session,
+        Shard,
+        close_recursive_loops,
+        default_jobs,
+        lint_files,
+        lint_source,
+        sorted_findings,
+    )
+    from lambdalint.model import Finding
     from lambdalint.fix import fix_files, fix_source, unified_diff, write_atomically
     from lambdalint.report import RunResult, renderer
 
@@ -283,7 +292,12 @@ def run_check(args: argparse.Namespace) -> int:
         if fixing:
             outcomes = fix_files(session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs())
             _warn_dropped(outcomes)
-            findings = sorted((f for o in outcomes for f in o.remaining), key=lambda f: f.sort_key)
+            remaining: Dict[str, List[Finding]] = {}
+            for outcome in outcomes:
+                for finding in outcome.remaining:
+                    remaining.setdefault(finding.path, []).append(finding)
+            close_recursive_loops(remaining)  # as a plain check does: one finding per S3 loop
+            findings = sorted_findings(remaining)
             changed = [o for o in outcomes if o.changed]
             if args.diff:
                 diff_found = bool(changed)

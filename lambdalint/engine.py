@@ -692,11 +692,11 @@ def lint_files(
             _merge(per_file, result.per_file)
     finally:
         runner.close()
-    _close_recursive_loops(per_file)
+    close_recursive_loops(per_file)
     return per_file
 
 
-def _close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
+def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
     """One loop, one finding: when the code's LL304 names the S3 trigger that the template's
     LL604 reports (the code writes to the bucket that invokes it), keep the code finding, which
     says where the loop is closed, and give it LL604's permission line as another related

@@ -233,3 +233,24 @@ def test_ll302_passes_a_config_with_timeouts_and_imports_it_once():
     )
     assert fixed.remaining == []
     assert fix_source(session, file, fixed.fixed, unsafe=True).fixed == fixed.fixed
+
+
+def test_a_fix_run_reports_what_a_plain_check_reports(tmp_path, monkeypatch, capsys):
+    """After --fix, the report folded the template's LL604 into the code's LL304 only on a
+    plain check: the same S3 loop was one finding, or two after --fix (found by the review)."""
+    import json
+    import shutil
+
+    project = tmp_path / "app"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples", project)
+    monkeypatch.chdir(project)
+
+    def report(*extra):
+        main(["check", "--no-cache", "--format", "json", *extra])
+        return [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    before = report("--select", "LL304,LL604")
+    assert [rule for _, _, rule in before] == ["LL304"]
+    assert report("--select", "LL304,LL604", "--fix") == before
+    # over every rule: what --fix leaves is what a plain check then finds
+    assert report("--fix") == report()
