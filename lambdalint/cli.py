@@ -153,6 +153,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        os.getcwd()
+    except FileNotFoundError:
+        print("lambdalint: error: the current folder no longer exists (cd into the project again)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
         if args.command == "check":
             return run_check(args)
         if args.command == "rule":
@@ -182,7 +187,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _load_config(args: argparse.Namespace):
     from lambdalint.config import Config, ConfigError, load_config
     from lambdalint.model import Severity
-    from lambdalint.registry import expand_selector
+    from lambdalint.registry import did_you_mean, expand_selector
 
     try:
         if args.isolated:
@@ -205,7 +210,8 @@ def _load_config(args: argparse.Namespace):
                 expand_selector(selector)
             except KeyError:
                 flag = "--" + option.replace("_", "-")
-                raise UsageError(f"{flag}: unknown rule {selector!r} (see `lambdalint rules`)") from None
+                hint = did_you_mean(selector) or " (see `lambdalint rules`)"
+                raise UsageError(f"{flag}: unknown rule {selector!r}{hint}") from None
         if option == "select":
             config.select = selectors
         else:

@@ -222,23 +222,21 @@ def _expect_list_of_str(value: Any, key: str, where: str) -> List[str]:
 
 
 def _check_selectors(selectors: List[str], key: str, where: str) -> None:
-    from lambdalint.registry import expand_selector
+    from lambdalint.registry import did_you_mean, expand_selector
 
     for selector in selectors:
         try:
             expand_selector(selector)
         except KeyError:
-            raise ConfigError(
-                f"{where}: `{key}` names unknown rule {selector!r} "
-                "(see `lambdalint rules` for the list)"
-            ) from None
+            hint = did_you_mean(selector) or " (see `lambdalint rules` for the list)"
+            raise ConfigError(f"{where}: `{key}` names unknown rule {selector!r}{hint}") from None
 
 
 def parse_config(
     table: Mapping[str, Any], *, root: Path, source: Optional[Path] = None, where: str = "config"
 ) -> Config:
     """Validate a ``[tool.lambdalint]`` table into a :class:`Config`."""
-    from lambdalint.registry import rule_by_name_or_id, rule_id_by_name_or_id
+    from lambdalint.registry import did_you_mean, rule_by_name_or_id, rule_id_by_name_or_id
 
     config = Config(root=root, source=source)
     known = {
@@ -255,8 +253,12 @@ def parse_config(
     }
     for key in table:
         if key not in known:
+            import difflib
+
+            close = difflib.get_close_matches(key.replace("_", "-"), sorted(known), n=1, cutoff=0.75)
+            hint = f"did you mean `{close[0]}`? " if close else ""
             raise ConfigError(
-                f"{where}: unknown key `{key}` (known keys: {', '.join(sorted(known))})"
+                f"{where}: unknown key `{key}` ({hint}known keys: {', '.join(sorted(known))})"
             )
     for key, attribute in (
         ("select", "select"),
@@ -286,7 +288,7 @@ def parse_config(
             try:
                 rule_id = rule_id_by_name_or_id(rule_key)
             except KeyError:
-                raise ConfigError(f"{where}: `severity` names unknown rule {rule_key!r}") from None
+                raise ConfigError(f"{where}: `severity` names unknown rule {rule_key!r}{did_you_mean(rule_key)}") from None
             if not isinstance(level, str):
                 raise ConfigError(f"{where}: `severity.{rule_key}` must be a string")
             try:
@@ -314,7 +316,7 @@ def parse_config(
             try:
                 rule = rule_by_name_or_id(rule_key)
             except KeyError:
-                raise ConfigError(f"{where}: `options` names unknown rule {rule_key!r}") from None
+                raise ConfigError(f"{where}: `options` names unknown rule {rule_key!r}{did_you_mean(rule_key)}") from None
             if not isinstance(options, dict):
                 raise ConfigError(f"{where}: `options.{rule_key}` must be a table")
             config.options[rule.id] = _check_options(rule, options, f"{where}: `options.{rule_key}`")

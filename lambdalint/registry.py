@@ -102,6 +102,19 @@ def rule_by_name_or_id(key: str) -> Type["Rule"]:
     return rule_class(rule_id_by_name_or_id(key))
 
 
+def did_you_mean(selector: str) -> str:
+    """`` (did you mean `client-in-handler`?)`` for a selector that names no rule but is close to
+    one (``client_in_handler``, ``LL1O1``); empty when nothing is close."""
+    import difflib
+
+    key = selector.strip().lower().replace("_", "-")
+    rules = catalog()
+    choices = {rule_id.lower(): rule_id for rule_id in rules}
+    choices.update({entry.name: entry.name for entry in rules.values()})
+    close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean `{choices[close[0]]}`?)" if close else ""
+
+
 def expand_selector(selector: str) -> Set[str]:
     """``ALL``, a prefix (``LL``, ``LL1``, ``LL10``), an id or a rule name -> rule ids.
 

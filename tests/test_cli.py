@@ -187,7 +187,9 @@ def test_select_ignore_and_prefixes(project, capsys):
     "args, message",
     [
         (["check", "--select", "LL999"], "--select: unknown rule 'LL999'"),
-        (["check", "--ignore", "nope"], "--ignore: unknown rule 'nope'"),
+        (["check", "--ignore", "nope"], "--ignore: unknown rule 'nope' (see `lambdalint rules`)"),
+        (["check", "--select", "LL1O1"], "--select: unknown rule 'LL1O1' (did you mean `LL101`?)"),
+        (["check", "--select", "client_in_handler"], "unknown rule 'client_in_handler' (did you mean `client-in-handler`?)"),
         (["check", "missing/"], "missing: no such file or directory"),
         (["check", "--config", "absent.toml"], "config file absent.toml does not exist"),
         (["rule", "LL999"], "unknown rule 'LL999'"),
@@ -205,7 +207,9 @@ def test_usage_errors_exit_two_with_a_clear_message(project, capsys, args, messa
 @pytest.mark.parametrize(
     "toml, message",
     [
-        ("[tool.lambdalint]\nselekt = ['LL101']\n", "unknown key `selekt`"),
+        ("[tool.lambdalint]\nselekt = ['LL101']\n", "unknown key `selekt` (did you mean `select`?"),
+        ("[tool.lambdalint]\nfail_on = 'error'\n", "unknown key `fail_on` (did you mean `fail-on`?"),
+        ("[tool.lambdalint]\nignore = ['hardcoded_resource']\n", "(did you mean `hardcoded-resource`?)"),
         ("[tool.lambdalint]\nselect = ['LL999']\n", "`select` names unknown rule 'LL999'"),
         ("[tool.lambdalint]\nselect = 'LL101'\n", "`select` must be a list of strings"),
         ("[tool.lambdalint]\nseverity = { LL101 = 'fatal' }\n", "unknown severity 'fatal'"),
@@ -398,3 +402,13 @@ def test_missing_hcl_parser_is_said_not_silent(project, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_hcl2)
     main(["check", "--no-cache", "--select", "LL001"])
     assert "python-hcl2 is not installed, so 1 Terraform file was not checked" in capsys.readouterr().err
+
+
+def test_a_working_folder_that_no_longer_exists_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    code, _, err = run(capsys, "check", ".")
+    assert code == 2
+    assert err.strip() == "lambdalint: error: the current folder no longer exists (cd into the project again)"
