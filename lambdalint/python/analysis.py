@@ -559,7 +559,7 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         function = self.current_function
-        if function is None:
+        if function is None or not self.facts.names.may_name_a_definition(node):
             return
         for qualname in qualified_names(node, self.get_metadata):
             if qualname == function.qualname:
