@@ -7,8 +7,9 @@ Levels (each includes the ones before it, except yaml):
   parse       libcst.parse_module
   positions   + MetadataWrapper + PositionProvider + one batched traversal  (the floor)
   names       + ScopeProvider + QualifiedNameProvider  (libcst's name resolution)
-  resolver    positions + lambdalint's own name resolution and parent map
-              (lambdalint.python.names), which replace libcst's providers
+  resolver    parse + traversal + lambdalint's own metadata, which replaces libcst's providers:
+              positions (lambdalint.python.positions), name resolution and parent map
+              (lambdalint.python.names)
   yaml        compose every .yaml/.yml/.json file with the C YAML loader (nodes keep line marks)
 
 Run it with lambdalint's own interpreter so that it uses the same libcst. Prints how many files
@@ -61,14 +62,16 @@ def _python_file(path: str) -> int:
         module = cst.parse_module(handle.read())
     if _level == "parse":
         return 1
-    providers = {PositionProvider}
+    providers = set() if _level == "resolver" else {PositionProvider}
     if _level == "names":
         providers |= {ScopeProvider, QualifiedNameProvider}
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     metadata = wrapper.resolve_many(providers)
     if _level == "resolver":
         from lambdalint.python.names import ModuleNames, parent_map
+        from lambdalint.python.positions import Positions
 
+        Positions(wrapper.module)
         ModuleNames(wrapper.module)
         parent_map(wrapper.module)
     counter = _new_counter()

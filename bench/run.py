@@ -291,7 +291,7 @@ TOOLS: Tuple[Tool, ...] = (
          floor("positions", src_dirs)),
     Tool("floor-names", "floor: … + scopes + qualified names", "python", python_files,
          floor("names", src_dirs)),
-    Tool("floor-resolver", "floor: … + lambdalint's name resolution", "python", python_files,
+    Tool("floor-resolver", "floor: parse + traversal + lambdalint's own metadata", "python", python_files,
          floor("resolver", src_dirs)),
     Tool("fixit", "Fixit (default rules)", "python", python_files, peer("fixit", "lint", paths=src_dirs)),
     Tool("pythaw", "pythaw", "python", python_files, peer("pythaw", "check", paths=services),

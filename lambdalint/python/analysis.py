@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from lambdalint.python.names import ModuleNames, parent_map
+from lambdalint.python.positions import Positions
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -130,9 +131,9 @@ class ModuleFacts:
         self._import_time: Set[str] = set()
         self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
         self._names: Optional[ModuleNames] = None
-        #: set by the engine: positions are resolved through it on first use only
+        #: set by the engine (positions no longer need it: see :meth:`position_of`)
         self.wrapper: Optional[MetadataWrapper] = None
-        self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
+        self._positions: Optional[Positions] = None
         self.finished = False
         #: handler qualname -> what a template says feeds it (an ``EventSourceInfo`` from
         #: :mod:`lambdalint.python.event_sources`); it overrides the guess made from the code.
@@ -234,11 +235,12 @@ class ModuleFacts:
         return parent
 
     def position_of(self, node: cst.CSTNode) -> Any:
-        """libcst's CodeRange of ``node``; positions are resolved for the whole module on the
-        first call only, so a file without findings never pays for them."""
+        """The CodeRange of ``node`` that libcst's PositionProvider would give; positions are
+        computed for the whole module on the first call only (by
+        :class:`~lambdalint.python.positions.Positions`, a few times cheaper than the provider),
+        so a file without findings never pays for them."""
         if self._positions is None:
-            assert self.wrapper is not None, "positions need the engine's MetadataWrapper"
-            self._positions = self.wrapper.resolve(PositionProvider)
+            self._positions = Positions(self.module)
         return self._positions[node]
 
     def call_names(self, func: cst.BaseExpression, names: Set[str], function: Optional[FunctionInfo]) -> Set[str]:
@@ -549,7 +551,7 @@ class FactCollector(LazyStructureMetadata, cst.BatchableCSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         function = self.current_function
-        if function is None:
+        if function is None or not self.facts.names.may_name_a_definition(node):
             return
         for qualname in qualified_names(node, self.get_metadata):
             if qualname == function.qualname:

@@ -201,9 +201,18 @@ class ModuleNames:
         #: Name/Attribute/def/class -> (scope it is read in, binding count then, is a read)
         self._where: Dict[cst.CSTNode, Tuple[Scope, int, bool]] = {}
         self._cache: Dict[cst.CSTNode, Tuple[Tuple[str, str], ...]] = {}
+        #: the names that ``def``, ``class`` and imports bind, anywhere in the module
+        self.defined_or_imported: Set[str] = set()
         self._walk_body(module.body, self.module_scope)
 
     # -- questions -------------------------------------------------------------------------
+
+    def may_name_a_definition(self, name: cst.Name) -> bool:
+        """False when no qualified name of ``name`` can be that of a ``def`` or ``class`` of
+        the module: a local or builtin qualified name ends with the name itself, so it must be
+        the name of some ``def``/``class``; an imported one can be anything, so imported names
+        stay in. A cheap test before :meth:`qualified_names` for visitors of every name."""
+        return name.value in self.defined_or_imported
 
     def qualified_names(self, node: cst.CSTNode) -> Set[str]:
         return {name for name, _ in self._named(node)}
@@ -385,6 +394,7 @@ class ModuleNames:
                 bound = alias.asname.name if alias.asname is not None else alias.name
                 for name in _dotted_names(bound):
                     self._bind(scope, name, node, _IMPORT)
+                    self.defined_or_imported.add(name)
         scope.count += 1
 
     def _global(self, node: Union[cst.Global, cst.Nonlocal], scope: Scope) -> None:
@@ -413,6 +423,7 @@ class ModuleNames:
     def _function(self, node: cst.FunctionDef, scope: Scope) -> None:
         name = node.name.value
         self._bind(scope, name, node)
+        self.defined_or_imported.add(name)
         self._where[node.name] = (scope, scope.count, False)
         self._where[node] = (scope, scope.count, False)
         inner = Scope(_FUNCTION, scope, scope.child_prefix(name, _FUNCTION))
@@ -432,6 +443,7 @@ class ModuleNames:
     def _class(self, node: cst.ClassDef, scope: Scope) -> None:
         name = node.name.value
         self._bind(scope, name, node)
+        self.defined_or_imported.add(name)
         self._where[node.name] = (scope, scope.count, False)
         self._where[node] = (scope, scope.count, False)
         for decorator in node.decorators:
