@@ -102,7 +102,10 @@ class RecursiveS3Write(PythonRule):
     EventBridge).
 
     - Writing back the key that triggered the function, or a key the code cannot describe, is
-      an **error**: every write is a new notification.
+      an **error**: every write is a new notification. With a linked template whose trigger has
+      a prefix/suffix filter, a key the code cannot describe (`key.replace("incoming/",
+      "resized/", 1)`) is a **warning** that names the filter and points at the trigger: the
+      filter decides, and the code does not say whether the written keys pass it.
     - Writing a key with a literal prefix or suffix (`f"processed/{key}"`, `key + ".thumb"`)
       is a **warning**: whether it loops depends on the trigger's prefix/suffix filter, which
       is in the template, not the code. The message names the prefix to check.
@@ -243,6 +246,10 @@ class RecursiveS3Write(PythonRule):
         # its filter lets the written keys through
         Example(_LINKED_CODE, lines=(11,), path="src/app.py",
                 files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="thumb"))}),
+        # a key the code does not describe behind a prefix filter: a warning naming the filter
+        Example(_LINKED_CODE.replace("f'thumbnails/{key}'", "key.replace('uploads/', 'thumbs/', 1)"),
+                lines=(11,), path="src/app.py",
+                files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="uploads/"))}),
     )
     VALID = VALID + (
         # the linked template's filter separates what the function writes from what triggers it
@@ -451,6 +458,10 @@ class RecursiveS3Write(PythonRule):
                 severity=Severity.WARNING,
             )
             return
+        triggers = self._linked_s3_triggers(bucket_origin[0])
+        if triggers:
+            self._judge_unknown_key(call, callee, source, triggers)
+            return
         self.report(
             call,
             f"`{callee}` writes to the bucket that triggered this handler ({source}): each object "
@@ -458,6 +469,48 @@ class RecursiveS3Write(PythonRule):
             "runs until someone notices the bill",
             hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
             "environment variable), or write under a prefix the trigger's filter excludes",
+        )
+
+    def _judge_unknown_key(self, call: cst.Call, callee: str, source: str, triggers: List[Trigger]) -> None:
+        """A key the code cannot describe (``key.replace("incoming/", "resized/")``), with the
+        template's triggers known: a trigger without a filter loops for certain; behind a
+        prefix/suffix filter, the filter decides, and the finding says which one to check."""
+        open_trigger = next((t for t in triggers if t.filters_known and not t.prefix and not t.suffix), None)
+        if open_trigger is not None:
+            self.report(
+                call,
+                f"`{callee}` writes to the bucket that triggered this handler ({source}), and the "
+                f"S3 trigger `{open_trigger.name}` (no filter) fires for every key: each object "
+                "written invokes the function again, a loop that runs until someone notices the bill",
+                hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
+                "environment variable), or give the trigger a prefix/suffix filter that excludes "
+                "the keys the function writes",
+                related=[Related(open_trigger.path, open_trigger.span, f"S3 trigger `{open_trigger.name}`")],
+            )
+            return
+        trigger = triggers[0]
+        if not trigger.filters_known:
+            names = "a filter that is not static"
+            check = "its filter"
+        else:
+            parts = []
+            if trigger.prefix:
+                parts.append(f"prefix `{trigger.prefix}`")
+            if trigger.suffix:
+                parts.append(f"suffix `{trigger.suffix}`")
+            names = " and ".join(parts)
+            check = "keys starting with " + f"`{trigger.prefix}`" if trigger.prefix else (
+                "keys ending with " + f"`{trigger.suffix}`")
+            if trigger.prefix and trigger.suffix:
+                check += f" and ending with `{trigger.suffix}`"
+        self.report(
+            call,
+            f"`{callee}` writes a key the code does not describe to the bucket that triggered this "
+            f"handler ({source}); the S3 trigger `{trigger.name}` has {names}, and that filter "
+            "decides: if a written key passes it, each write invokes the function again",
+            hint=f"make sure the function never writes {check} (or write to another bucket)",
+            severity=Severity.WARNING,
+            related=[Related(trigger.path, trigger.span, f"S3 trigger `{trigger.name}` ({names})")],
         )
 
     def _shape(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[KeyShape]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+from lambdalint.model import Severity
+
 
 # -- 1. LL101: clients that must be created per request --------------------------------------
 
@@ -86,3 +88,74 @@ def test_ll502_exempts_exactly_the_basic_execution_logging_actions(lint):
     assert got == [("main.tf", 8, "LL502"), ("template.yaml", 16, "LL502"), ("template.yaml", 19, "LL502")]
     by_line = {f.span.line: f.message for f in findings if f.path.endswith("template.yaml")}
     assert "logs:DeleteLogGroup" in by_line[16] and "CreateLogStream" not in by_line[16]
+
+
+# -- 2. LL304: a written key the code cannot describe, and the trigger's filter ---------------
+
+LL304_SERVERLESS = dedent(
+    """\
+    service: media
+    custom:
+      mediaBucket: acme-media
+    provider:
+      name: aws
+      runtime: python3.12
+    functions:
+      resize:
+        handler: handler.handler
+        timeout: 30
+        events:
+          - s3:
+              bucket: ${{self:custom.mediaBucket}}
+              event: s3:ObjectCreated:*
+              {rules}
+              existing: true
+    """
+)
+
+LL304_HANDLER = dedent(
+    """\
+    import urllib.parse
+    import boto3
+    s3 = boto3.client("s3")
+    def handler(event, context):
+        for record in event["Records"]:
+            bucket = record["s3"]["bucket"]["name"]
+            key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+            out_key = key.replace("incoming/", "resized/", 1)
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            s3.put_object(Bucket=bucket, Key=out_key, Body=body)
+            s3.put_object(Bucket=bucket, Key=f"resized/{key}", Body=body)
+            s3.put_object(Bucket=bucket, Key=f"incoming/{key}.small", Body=body)
+            s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key})
+    """
+)
+
+
+def _ll304(lint, rules):
+    files = {
+        "serverless.yml": LL304_SERVERLESS.format(rules=rules),
+        "handler.py": LL304_HANDLER,
+    }
+    return [f for f in lint(files, select=["LL304", "LL604"]) if f.rule_id == "LL304"]
+
+
+def test_ll304_unknown_key_under_a_prefix_filter_is_a_warning_naming_the_filter(lint):
+    findings = _ll304(lint, "rules: [{prefix: incoming/}]")
+    got = {f.span.line: f for f in findings}
+    assert sorted(got) == [10, 12, 13]
+    unknown = got[10]
+    assert unknown.severity is Severity.WARNING
+    assert "prefix `incoming/`" in unknown.message
+    assert [(r.path.rsplit("/", 1)[-1], r.span.line) for r in unknown.related] == [("serverless.yml", 12)]
+    assert got[12].severity is Severity.ERROR  # provably under incoming/
+    assert got[13].severity is Severity.ERROR  # the same key
+
+
+def test_ll304_unknown_key_without_a_filter_is_an_error_with_the_trigger(lint):
+    findings = _ll304(lint, "")
+    got = {f.span.line: f for f in findings}
+    assert sorted(got) == [10, 11, 12, 13]
+    assert all(f.severity is Severity.ERROR for f in findings)
+    assert "(no filter)" in got[10].message
+    assert [(r.path.rsplit("/", 1)[-1], r.span.line) for r in got[10].related] == [("serverless.yml", 12)]
