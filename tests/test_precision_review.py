@@ -159,3 +159,47 @@ def test_ll304_unknown_key_without_a_filter_is_an_error_with_the_trigger(lint):
     assert all(f.severity is Severity.ERROR for f in findings)
     assert "(no filter)" in got[10].message
     assert [(r.path.rsplit("/", 1)[-1], r.span.line) for r in got[10].related] == [("serverless.yml", 12)]
+
+
+# -- 3. LL102: a memo cache keyed by request data ---------------------------------------------
+
+LL102_CACHE = dedent(
+    """\
+    import functools
+    import json
+    import requests
+    _rates = {}
+    _bounded = {}
+    _orders = {}
+    def get_rate(currency):
+        if currency not in _rates:
+            _rates[currency] = requests.get(f"https://rates.example.com/{currency}", timeout=5).json()["rate"]
+        return _rates[currency]
+    def get_bounded(currency):
+        if len(_bounded) > 100:
+            _bounded.clear()
+        if currency not in _bounded:
+            _bounded[currency] = requests.get(f"https://rates.example.com/{currency}", timeout=5).json()["rate"]
+        return _bounded[currency]
+    @functools.lru_cache(maxsize=256)
+    def get_memo(currency):
+        return requests.get(f"https://rates.example.com/{currency}", timeout=5).json()["rate"]
+    def handler(event, context):
+        currency = event["queryStringParameters"]["currency"]
+        _orders[currency] = json.loads(event["body"])
+        return {"statusCode": 200, "body": json.dumps({"r": get_rate(currency), "b": get_bounded(currency), "m": get_memo(currency)})}
+    """
+)
+
+
+def test_ll102_a_cache_keyed_by_request_data_is_named_as_an_unbounded_cache(lint):
+    findings = lint({"app.py": LL102_CACHE}, select=["LL102"])
+    got = {f.span.line: f for f in findings}
+    assert sorted(got) == [9, 22]
+    cache = got[9]
+    assert cache.message.startswith("Module-level `_rates` is a cache keyed by request data")
+    assert "Request data" not in cache.message and "is stored in" not in cache.message
+    assert "functools.lru_cache(maxsize=...)" in cache.hint and "len(" in cache.hint
+    # the value itself is request data: the original message
+    assert got[22].message.startswith("Request data (")
+    assert "stored in module-level `_orders`" in got[22].message
