@@ -203,3 +203,64 @@ def test_ll102_a_cache_keyed_by_request_data_is_named_as_an_unbounded_cache(lint
     # the value itself is request data: the original message
     assert got[22].message.startswith("Request data (")
     assert "stored in module-level `_orders`" in got[22].message
+
+
+# -- 5. LL201: a hint that says only what is true ----------------------------------------------
+
+LL201_CODE = dedent(
+    """\
+    import boto3
+    s3 = boto3.client("s3")
+    def handler(event, context):
+        s3.put_object(Bucket="acme-prod-uploads", Key="k", Body=b"")
+        boto3.client("lambda").invoke(FunctionName="resize-prod", Payload=b"{}")
+        return boto3.resource("dynamodb").Table("orders-prod")
+    """
+)
+
+LL201_TEMPLATE = dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/
+          Handler: app.handler
+          Runtime: python3.12
+          Timeout: 10
+          Environment:
+            Variables:
+              BUCKET_NAME: !Ref Uploads
+              ORDERS: orders-prod
+      Uploads:
+        Type: AWS::S3::Bucket
+    """
+)
+
+
+def test_ll201_without_a_template_says_to_define_the_variable(lint):
+    found = {f.span.line: f for f in lint({"app.py": LL201_CODE}, select=["LL201"])}
+    assert sorted(found) == [4, 5, 6]
+    assert found[4].hint == (
+        "define `BUCKET_NAME` in the function's environment (the template's environment "
+        'variables) and read it with `os.environ["BUCKET_NAME"]`'
+    )
+    assert "the template sets" not in found[4].hint
+    assert "`TARGET_FUNCTION_NAME`" in found[5].hint
+    assert found[5].fix is not None and 'os.environ["TARGET_FUNCTION_NAME"]' in found[5].fix.edits[-1].content
+    assert "FUNCTION_NAME`" not in found[5].hint.replace("TARGET_FUNCTION_NAME`", "")
+
+
+def test_ll201_with_a_template_names_what_it_sets_and_withholds_the_fix_otherwise(lint):
+    found = {
+        f.span.line: f
+        for f in lint({"template.yaml": LL201_TEMPLATE, "src/app.py": LL201_CODE}, select=["LL201"])
+    }
+    assert sorted(found) == [4, 5, 6]
+    assert found[4].hint.startswith("the template sets `BUCKET_NAME` for the function")
+    assert found[4].fix is not None
+    assert found[6].hint.startswith("the template already sets `ORDERS` to this value")
+    # TARGET_FUNCTION_NAME is not in the template's environment: no fix, and the hint says so
+    assert found[5].fix is None
+    assert found[5].hint.startswith("define `TARGET_FUNCTION_NAME` in the function's environment")
