@@ -264,3 +264,51 @@ def test_ll201_with_a_template_names_what_it_sets_and_withholds_the_fix_otherwis
     # TARGET_FUNCTION_NAME is not in the template's environment: no fix, and the hint says so
     assert found[5].fix is None
     assert found[5].hint.startswith("define `TARGET_FUNCTION_NAME` in the function's environment")
+
+
+# -- 6. LL302: a suggested Config that fits, and a Config whose retries do not ----------------
+
+LL302_CODE = dedent(
+    """\
+    import boto3
+    from botocore.config import Config
+    plain = boto3.client("s3")
+    both = boto3.client("sqs", config=Config(connect_timeout=2, read_timeout=1))
+    fits = boto3.client("sns", config=Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1}))
+    """
+)
+
+
+def _ll302(lint, timeout):
+    return {
+        f.span.line: f
+        for f in lint({"app.py": LL302_CODE}, select=["LL302"], config={"options": {"LL302": {"function-timeout": timeout}}})
+    }
+
+
+def test_ll302_for_a_3_s_function_the_suggestion_fits_and_a_config_with_retries_is_checked(lint):
+    from lambdalint.rules.ll302_sdk_client_without_timeout import suggested_config
+
+    found = _ll302(lint, 3)
+    assert sorted(found) == [3, 4]
+    assert "connect_timeout=1, read_timeout=1, retries={'total_max_attempts': 1}" in found[3].hint
+    assert "(1 + 1) x 1 = 2 s, within the 3 s timeout" in found[3].hint
+    fixed = found[3].fix.edits[-1].content
+    assert "read_timeout=1, retries={'total_max_attempts': 1}" in fixed
+    assert found[4].message == (
+        "The boto3 client for `sqs` sets both timeouts, but with its retries one call can still "
+        "wait up to (2 s + 1 s) x 5 attempts = 15 s (connect + read, per attempt), longer than "
+        "the function's 3 s timeout"
+    )
+    # every suggestion fits its function timeout
+    for limit in range(3, 901):
+        connect, read, attempts = suggested_config(limit)
+        assert (connect + read) * attempts <= limit
+    assert suggested_config(2) is None
+
+
+def test_ll302_says_so_when_no_useful_split_fits(lint):
+    found = _ll302(lint, 2)
+    assert sorted(found) == [3, 4]
+    assert found[3].fix is None
+    assert "leaves no room for a useful connect/read timeout split" in found[3].hint
