@@ -36,11 +36,12 @@ class IamWildcardResource(TemplateRule):
     `s3:ListAllMyBuckets`, `sts:GetCallerIdentity`, `ec2:DescribeNetworkInterfaces`,
     `kms:CreateKey`... The facts come from the AWS Service Authorization Reference (a snapshot
     in `lambdalint/iac/iam_action_data.py`), plus the network-interface actions of Lambda's VPC
-    setup, CloudWatch metric actions and Lambda's logging (`logs:CreateLogGroup`,
-    `logs:CreateLogStream`, `logs:PutLogEvents`, exactly what the AWS managed
-    AWSLambdaBasicExecutionRole grants on `"*"`), which AWS's own Lambda policies grant on `"*"`.
-    Only those three logs actions: `logs:Put*`, `logs:Get*`, `logs:DeleteLogGroup`... on `"*"`
-    are still flagged (and `logs:*` is LL501's).
+    setup, CloudWatch metric actions and Lambda's own logging (`logs:CreateLogGroup`,
+    `logs:CreateLogStream`, `logs:PutLogEvents`), which AWS's own Lambda policies
+    (AWSLambdaVPCAccessExecutionRole, AWSLambdaBasicExecutionRole) grant on `"*"`. Only those
+    three logs actions are exempt: `logs:DeleteLogGroup`, `logs:GetLogEvents`, or a pattern such
+    as `logs:Put*` that also grants `logs:PutRetentionPolicy`, on `"*"` are still flagged (and
+    `logs:*` is LL501's).
 
     A partial wildcard such as `s3:Get*` or `ec2:Describe*` is flagged when it grants at least
     one action that accepts ARNs (`s3:Get*` on `"*"` reads every object in the account, even
