@@ -228,6 +228,12 @@ class ClientInHandler(PythonRule):
             "def handler(event, context):\n    return make('eu-west-1')\n",
             lines=(4,),
         ),
+        # a wrapper whose callers pass only constants, also through **kwargs
+        Example(
+            "import boto3\n\ndef make(service, **kw):\n    return boto3.client(service, **kw)\n\n"
+            "def handler(event, context):\n    return make('sqs', region_name='eu-west-1')\n",
+            lines=(4,),
+        ),
         # a handler named in the config
         Example(
             "import boto3\n\ndef process(payload, ctx):\n    return boto3.client('s3')\n",
@@ -306,6 +312,10 @@ class ClientInHandler(PythonRule):
             "    return boto3.client('s3', aws_access_key_id=creds['Credentials']['AccessKeyId'])\n"
         ),
         Example(
+            "import boto3\n\ndef make(service, **kw):\n    return boto3.client(service, **kw)\n\n"
+            "def handler(event, context):\n    return make('sqs', region_name=event['region'])\n"
+        ),
+        Example(
             "import boto3\nREGIONS = ['eu-west-1', 'us-east-1']\n\ndef handler(event, context):\n"
             "    return [boto3.client('ec2', region_name=r).describe_vpcs() for r in REGIONS]\n"
         ),
@@ -371,6 +381,35 @@ class ClientInHandler(PythonRule):
             current = current.parent
         return False
 
+    @staticmethod
+    def _star_parameter_of(name: str, function: FunctionInfo) -> Optional[FunctionInfo]:
+        """The function (``function`` or an enclosing one) whose ``*args``/``**kwargs`` is
+        ``name``."""
+        current: Optional[FunctionInfo] = function
+        while current is not None:
+            params = current.node.params
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param) and star.name.value == name:
+                    return current
+            current = current.parent
+        return None
+
+    def _callers_pass_constants(self, function: FunctionInfo, depth: int) -> bool:
+        """``def make(service, **kw): return boto3.client(service, **kw)``: what ``kw`` holds
+        is whatever the module's callers pass; constant when every call passes constants (and
+        there is at least one call)."""
+        sites = [
+            (call, flow.info)
+            for flow in list(self.flow.flows.values())
+            for call in flow.calls
+            if (self.flow.callee(call, flow.info) or (None,))[0] is function
+        ]
+        return bool(sites) and all(
+            not self.flow.is_tainted(arg.value, caller) and self._constant(arg.value, caller, depth + 1)
+            for call, caller in sites
+            for arg in call.args
+        )
+
     def _constant(self, node: cst.BaseExpression, function: FunctionInfo, depth: int) -> bool:
         """True when ``node`` evaluates to the same value on every invocation: literals,
         module-level names, environment reads, and conversions or configuration objects made
@@ -382,6 +421,9 @@ class ClientInHandler(PythonRule):
         if isinstance(node, cst.Name):
             if not self._is_local(node.value, function):
                 return True  # module level, imported or builtin: evaluated once
+            star = self._star_parameter_of(node.value, function)
+            if star is not None:
+                return self._callers_pass_constants(star, depth)
             bindings = self.flow.bindings(node.value, function)
             return bool(bindings) and all(
                 where is not None
