@@ -302,8 +302,16 @@ class RequestStateInGlobal(PythonRule):
         if not taint:
             return
         where = self._state(flow, receiver, attribute_target=False)
-        if where is not None and not self._reset_in(flow, receiver):
-            self._report(call, taint, where)
+        if where is None or self._reset_in(flow, receiver):
+            return
+        if func.attr.value == "setdefault" and receiver is func.value and len(call.args) == 2:
+            # ``CACHE.setdefault(currency, fetch(currency))``: the memo idiom, keyed by the request
+            key, value = call.args[0].value, call.args[1].value
+            keys = self.flow.origins(key, function)
+            if keys and (not self.flow.is_tainted(value, function) or self._fetched(value, function)):
+                self._report_cache(call, keys, where)
+                return
+        self._report(call, taint, where)
 
     # what state a written expression is ------------------------------------------------------------
 

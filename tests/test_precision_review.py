@@ -195,7 +195,7 @@ LL102_CACHE = dedent(
 def test_ll102_a_cache_keyed_by_request_data_is_named_as_an_unbounded_cache(lint):
     findings = lint({"app.py": LL102_CACHE}, select=["LL102"])
     got = {f.span.line: f for f in findings}
-    assert sorted(got) == [9, 22]
+    assert sorted(got) == [9, 22]  # _bounded is cleared when it grows, get_memo is an lru_cache
     cache = got[9]
     assert cache.message.startswith("Module-level `_rates` is a cache keyed by request data")
     assert "Request data" not in cache.message and "is stored in" not in cache.message
@@ -203,6 +203,19 @@ def test_ll102_a_cache_keyed_by_request_data_is_named_as_an_unbounded_cache(lint
     # the value itself is request data: the original message
     assert got[22].message.startswith("Request data (")
     assert "stored in module-level `_orders`" in got[22].message
+
+
+def test_ll102_setdefault_memo_keyed_by_request_data(lint):
+    code = (
+        "import requests\n_rates = {}\n\ndef handler(event, context):\n"
+        "    c = event['currency']\n"
+        "    _rates.setdefault(c, requests.get(f'https://r.example.com/{c}', timeout=5).json())\n"
+        "    _rates.setdefault('last', event['body'])\n"
+    )
+    found = {f.span.line: f.message for f in lint({"app.py": code}, select=["LL102"])}
+    assert sorted(found) == [6, 7]
+    assert found[6].startswith("Module-level `_rates` is a cache keyed by request data (event[\"currency\"])")
+    assert found[7].startswith('Request data (event["body"]) is stored in module-level `_rates`')
 
 
 # -- 5. LL201: a hint that says only what is true ----------------------------------------------
