@@ -105,7 +105,9 @@ class RecursiveS3Write(PythonRule):
       an **error**: every write is a new notification. With a linked template whose trigger has
       a prefix/suffix filter, a key the code cannot describe (`key.replace("incoming/",
       "resized/", 1)`) is a **warning** that names the filter and points at the trigger: the
-      filter decides, and the code does not say whether the written keys pass it.
+      filter decides, and the code does not say whether the written keys pass it. Without a
+      template, a key made with `.replace("incoming/", "resized/")` is a warning too: it is
+      meant to land elsewhere, and only the trigger's filter says whether it does.
     - Writing a key with a literal prefix or suffix (`f"processed/{key}"`, `key + ".thumb"`)
       is a **warning**: whether it loops depends on the trigger's prefix/suffix filter, which
       is in the template, not the code. The message names the prefix to check.
@@ -178,6 +180,15 @@ class RecursiveS3Write(PythonRule):
             "        bucket, key = location(r)\n        save(bucket, key, None)\n",
             lines=(10,),
         ),
+        # a replaced prefix without a template: a warning, the filter decides
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n"
+            "        out = key.replace('incoming/', 'resized/', 1)\n"
+            "        s3.put_object(Bucket=bucket, Key=out, Body=b'')\n",
+            lines=(9,),
+        ),
         # the resource API
         Example(
             "import boto3\ns3 = boto3.resource('s3')\n\ndef handler(event, context):\n"
@@ -209,6 +220,14 @@ class RecursiveS3Write(PythonRule):
             "import json, boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
             "    for record in event['Records']:\n        job = json.loads(record['body'])\n"
             "        s3.put_object(Bucket=job['bucket'], Key=job['key'], Body=b'')\n"
+        ),
+        # a replaced prefix the handler skips
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n        if key.startswith('resized/'):\n"
+            "            continue\n"
+            "        s3.put_object(Bucket=bucket, Key=key.replace('incoming/', 'resized/'), Body=b'')\n"
         ),
         # reading the trigger object is fine
         Example(
@@ -462,6 +481,24 @@ class RecursiveS3Write(PythonRule):
         if triggers:
             self._judge_unknown_key(call, callee, source, triggers)
             return
+        replaced = self._replacement(key, function) if key is not None else None
+        if replaced is not None:
+            old, new = replaced
+            if new and self._skipped_by_handler(KeyShape(new, ""), bucket_origin[0]):
+                return
+            # ``key.replace("incoming/", "resized/")``: meant to land elsewhere; without the
+            # template, whether the trigger's filter lets it through is not known
+            self.report(
+                call,
+                f"`{callee}` writes keys made with `.replace({old!r}, {new!r})` to the bucket that "
+                f"triggered this handler ({source}): unless the trigger's prefix/suffix filter "
+                "excludes them, each write invokes the function again (the template's notification "
+                "filter decides)",
+                hint=f"make sure the S3 trigger's filter only lets the input keys through (e.g. "
+                f"prefix `{old}`), or write to another bucket",
+                severity=Severity.WARNING,
+            )
+            return
         self.report(
             call,
             f"`{callee}` writes to the bucket that triggered this handler ({source}): each object "
@@ -512,6 +549,27 @@ class RecursiveS3Write(PythonRule):
             severity=Severity.WARNING,
             related=[Related(trigger.path, trigger.span, f"S3 trigger `{trigger.name}` ({names})")],
         )
+
+    def _replacement(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[Tuple[str, str]]:
+        """(old, new) of a key made with ``something.replace("old/", "new/"[, n])``, two
+        different folder literals, directly or through a name every binding of which is one."""
+        if depth > 4:
+            return None
+        if isinstance(node, cst.Call):
+            func = node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "replace" and len(node.args) in (2, 3)):
+                return None
+            old, new = literal_string(node.args[0].value), literal_string(node.args[1].value)
+            # folder for folder (``"incoming/"`` -> ``"resized/"``); ``.replace("in", "out")``
+            # may change nothing in a key, so it proves no intent
+            if old and new and old != new and old.endswith("/") and new.endswith("/"):
+                return old, new
+            return None
+        if isinstance(node, cst.Name):
+            found = [self._replacement(v, scope or function, depth + 1) for v, scope in self.flow.bindings(node.value, function)]
+            if found and all(f is not None and f == found[0] for f in found):
+                return found[0]
+        return None
 
     def _shape(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[KeyShape]:
         if depth > 4:

@@ -325,3 +325,16 @@ def test_ll302_says_so_when_no_useful_split_fits(lint):
     assert sorted(found) == [3, 4]
     assert found[3].fix is None
     assert "leaves no room for a useful connect/read timeout split" in found[3].hint
+
+
+def test_ll304_without_a_template_a_replaced_prefix_is_a_warning_and_an_opaque_key_an_error(lint):
+    code = LL304_HANDLER.replace('Key=f"incoming/{key}.small"', "Key=transform(key)")
+    code = code.replace("def handler", "def transform(k):\n    return k[::-1]\ndef handler")
+    found = {f.span.line: f for f in lint({"handler.py": code}, select=["LL304"])}
+    assert sorted(found) == [12, 13, 14, 15]
+    assert found[12].severity is Severity.WARNING
+    assert "`.replace('incoming/', 'resized/')`" in found[12].message
+    assert "filter decides" in found[12].message
+    assert found[13].severity is Severity.WARNING  # f"resized/{key}": the literal prefix case
+    assert found[14].severity is Severity.ERROR  # a key the code does not describe at all
+    assert found[15].severity is Severity.ERROR  # the same key
