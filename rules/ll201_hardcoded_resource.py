@@ -540,8 +540,8 @@ class HardcodedResource(PythonRule):
                 "(`AWS_REGION`); read it from an environment variable if it must differ"
             )
         return (
-            f"define `{env}` in the function's environment (the template's environment "
-            f'variables) and read it with `os.environ["{env}"]`'
+            f"define `{env}` in the function's environment and read it with "
+            f'`os.environ["{env}"]`'
         )
 
     def finish(self) -> None:

@@ -256,8 +256,8 @@ def test_ll201_without_a_template_says_to_define_the_variable(lint):
     found = {f.span.line: f for f in lint({"app.py": LL201_CODE}, select=["LL201"])}
     assert sorted(found) == [4, 5, 6]
     assert found[4].hint == (
-        "define `BUCKET_NAME` in the function's environment (the template's environment "
-        'variables) and read it with `os.environ["BUCKET_NAME"]`'
+        "define `BUCKET_NAME` in the function's environment and read it with "
+        '`os.environ["BUCKET_NAME"]`'
     )
     assert "the template sets" not in found[4].hint
     assert "`TARGET_FUNCTION_NAME`" in found[5].hint
