@@ -15,7 +15,9 @@ from lambdalint.python.edits import (
     insertion_edit,
     module_insertion_line,
 )
-from lambdalint.python.sdk import BOTO3_FACTORIES
+from lambdalint.python.sdk import BOTO3_FACTORIES, BOTO3_SESSIONS
+from lambdalint.python.taint import FlowFacts, flow_facts
+from lambdalint.python.values import ENVIRONMENT_MAPPINGS, is_environment_read
 from lambdalint.rule import Example, PythonRule
 
 #: qualified name of the factory -> what it makes, for the message
@@ -53,6 +55,28 @@ CLIENT_FACTORIES: Dict[str, str] = {
     "sqlalchemy.engine.create_engine": "a SQLAlchemy engine",
 }
 
+#: calls whose result is as constant as their arguments: conversions, configuration objects,
+#: sessions. Any other call (``sts.assume_role(...)``, a helper of the module) is computed per
+#: invocation, and a client configured from its result belongs to that invocation.
+CONSTANT_CALLS = frozenset(
+    {
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.set",
+        "builtins.frozenset",
+        "botocore.config.Config",
+        "botocore.client.Config",
+        "botocore.session.get_session",
+        "json.loads",
+        *BOTO3_SESSIONS,
+    }
+)
+
 
 class ClientInHandler(PythonRule):
     """An SDK, HTTP or database client created on every invocation.
@@ -68,6 +92,18 @@ class ClientInHandler(PythonRule):
     pattern (`global _c; if _c is None: _c = boto3.client(...)`), factories memoised with
     `functools.cache`/`lru_cache` and code under `if __name__ == "__main__":` are not per
     invocation and are not flagged.
+
+    A client that has to be made per request is not flagged either: when its arguments (or
+    those of the `boto3.Session(...)` it is made from) depend on the event or the context, or
+    on a value the invocation computes (a parameter, a local bound to the credentials
+    `sts.assume_role(...)` returned, a region or endpoint read from the request, a loop
+    variable), hoisting it would be wrong. Arguments made of literals, module-level names and
+    `os.environ` reads (directly or through a local bound to one) are the same on every
+    invocation, and the client is flagged.
+
+    Blind spots: a client keyed by a per-request value could still be cached in a dict (one per
+    tenant or region); the rule does not suggest it. A local bound to a call the rule does not
+    know to be constant (a helper of the module) counts as per invocation.
 
     ## Why is this bad in Lambda
     Lambda reuses an execution environment for many invocations, and everything at module
@@ -98,7 +134,8 @@ class ClientInHandler(PythonRule):
 
     ## Fix safety
     Hoisting is safe when the client's arguments are literals or module-level names: the same
-    client is built, once. Clients configured from the event stay where they are.
+    client is built, once. Clients configured from the event or from per-invocation values are
+    not reported, so never moved.
     """
 
     id = "LL101"
@@ -178,6 +215,25 @@ class ClientInHandler(PythonRule):
             "    if event.get('fresh'):\n        pass\n    _client = boto3.client('s3')\n",
             lines=(8,),
         ),
+        # a local read from the environment is the same on every invocation
+        Example(
+            "import os\nimport boto3\n\ndef handler(event, context):\n"
+            "    region = os.environ['REGION']\n"
+            "    return boto3.client('s3', region_name=region)\n",
+            lines=(6,),
+        ),
+        # a helper parameter that every caller passes a literal
+        Example(
+            "import boto3\n\ndef make(region):\n    return boto3.client('ec2', region_name=region)\n\n"
+            "def handler(event, context):\n    return make('eu-west-1')\n",
+            lines=(4,),
+        ),
+        # a wrapper whose callers pass only constants, also through **kwargs
+        Example(
+            "import boto3\n\ndef make(service, **kw):\n    return boto3.client(service, **kw)\n\n"
+            "def handler(event, context):\n    return make('sqs', region_name='eu-west-1')\n",
+            lines=(4,),
+        ),
         # a handler named in the config
         Example(
             "import boto3\n\ndef process(payload, ctx):\n    return boto3.client('s3')\n",
@@ -238,6 +294,31 @@ class ClientInHandler(PythonRule):
             "class Session:\n    pass\n\ndef handler(event, context):\n    s = Session()\n"
             "    return s.client('x')\n"
         ),
+        # clients that belong to the request: assumed-role credentials, a region from the event
+        Example(
+            "import boto3\nsts = boto3.client('sts')\n\ndef handler(event, context):\n"
+            "    creds = sts.assume_role(RoleArn=event['role'], RoleSessionName='s')['Credentials']\n"
+            "    s3 = boto3.client('s3', aws_access_key_id=creds['AccessKeyId'],\n"
+            "                      aws_secret_access_key=creds['SecretAccessKey'])\n"
+            "    ec2 = boto3.client('ec2', region_name=event['region'])\n"
+            "    session = boto3.Session(aws_session_token=creds['SessionToken'])\n"
+            "    return s3, ec2, session.client('dynamodb')\n"
+        ),
+        # credentials computed per invocation even from constant arguments (they expire)
+        Example(
+            "import boto3\nROLE = 'arn:aws:iam::123456789012:role/r'\nsts = boto3.client('sts')\n\n"
+            "def handler(event, context):\n"
+            "    creds = sts.assume_role(RoleArn=ROLE, RoleSessionName='s')\n"
+            "    return boto3.client('s3', aws_access_key_id=creds['Credentials']['AccessKeyId'])\n"
+        ),
+        Example(
+            "import boto3\n\ndef make(service, **kw):\n    return boto3.client(service, **kw)\n\n"
+            "def handler(event, context):\n    return make('sqs', region_name=event['region'])\n"
+        ),
+        Example(
+            "import boto3\nREGIONS = ['eu-west-1', 'us-east-1']\n\ndef handler(event, context):\n"
+            "    return [boto3.client('ec2', region_name=r).describe_vpcs() for r in REGIONS]\n"
+        ),
         # a local variable named like the module-level client
         Example(
             "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
@@ -248,6 +329,7 @@ class ClientInHandler(PythonRule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._candidates: List[Tuple[cst.Call, FunctionInfo, str, str]] = []
+        self.flow: FlowFacts = flow_facts(context)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.current_function
@@ -266,12 +348,133 @@ class ClientInHandler(PythonRule):
         for node, function, made, factory in self._candidates:
             if not self.facts.is_reached_per_invocation(function):
                 continue
+            if self._configured_per_request(node, function):
+                continue
             self.report(
                 node,
                 self._message(made, function),
                 hint=self._hint(made),
                 fix=self._hoist(node, function, factory),
             )
+
+    # -- clients that belong to the request ---------------------------------------------------
+
+    def _configured_per_request(self, node: cst.Call, function: FunctionInfo) -> bool:
+        """True when the call's arguments, or the object it is a method of (``session.client``),
+        depend on the request or on a value computed by the invocation."""
+        parts: List[cst.BaseExpression] = [arg.value for arg in node.args]
+        if isinstance(node.func, cst.Attribute):
+            parts.append(node.func.value)
+        return any(
+            self.flow.is_tainted(part, function) or not self._constant(part, function, 0)
+            for part in parts
+        )
+
+    def _is_local(self, name: str, function: FunctionInfo) -> bool:
+        current: Optional[FunctionInfo] = function
+        while current is not None:
+            flow = self.flow.flows.get(current.qualname)
+            if flow is not None and name in flow.global_names:
+                return False
+            if flow is not None and name in flow.local_names:
+                return True
+            current = current.parent
+        return False
+
+    @staticmethod
+    def _star_parameter_of(name: str, function: FunctionInfo) -> Optional[FunctionInfo]:
+        """The function (``function`` or an enclosing one) whose ``*args``/``**kwargs`` is
+        ``name``."""
+        current: Optional[FunctionInfo] = function
+        while current is not None:
+            params = current.node.params
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param) and star.name.value == name:
+                    return current
+            current = current.parent
+        return None
+
+    def _callers_pass_constants(self, function: FunctionInfo, depth: int) -> bool:
+        """``def make(service, **kw): return boto3.client(service, **kw)``: what ``kw`` holds
+        is whatever the module's callers pass; constant when every call passes constants (and
+        there is at least one call)."""
+        sites = [
+            (call, flow.info)
+            for flow in list(self.flow.flows.values())
+            for call in flow.calls
+            if (self.flow.callee(call, flow.info) or (None,))[0] is function
+        ]
+        return bool(sites) and all(
+            not self.flow.is_tainted(arg.value, caller) and self._constant(arg.value, caller, depth + 1)
+            for call, caller in sites
+            for arg in call.args
+        )
+
+    def _constant(self, node: cst.BaseExpression, function: FunctionInfo, depth: int) -> bool:
+        """True when ``node`` evaluates to the same value on every invocation: literals,
+        module-level names, environment reads, and conversions or configuration objects made
+        of those, also through locals bound to such values. Unsure is not constant."""
+        if depth > 4:
+            return False
+        if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.ConcatenatedString)):
+            return True
+        if isinstance(node, cst.Name):
+            if not self._is_local(node.value, function):
+                return True  # module level, imported or builtin: evaluated once
+            star = self._star_parameter_of(node.value, function)
+            if star is not None:
+                return self._callers_pass_constants(star, depth)
+            bindings = self.flow.bindings(node.value, function)
+            return bool(bindings) and all(
+                where is not None
+                and not self.flow.is_tainted(value, where)
+                and self._constant(value, where, depth + 1)
+                for value, where in bindings
+            )
+        if isinstance(node, cst.Attribute):
+            return self._constant(node.value, function, depth)
+        if isinstance(node, cst.Subscript):
+            if self.qualified_names(node.value) & ENVIRONMENT_MAPPINGS:
+                return True
+            return self._constant(node.value, function, depth) and all(
+                isinstance(element.slice, cst.Index) and self._constant(element.slice.value, function, depth)
+                for element in node.slice
+            )
+        if isinstance(node, cst.Call):
+            if is_environment_read(node, self.qualified_names):
+                return True
+            if not self.qualified_names(node.func) & CONSTANT_CALLS:
+                return False
+            return all(not arg.star and self._constant(arg.value, function, depth) for arg in node.args)
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            return all(
+                not isinstance(e, cst.StarredElement) and self._constant(e.value, function, depth)
+                for e in node.elements
+            )
+        if isinstance(node, cst.Dict):
+            return all(
+                isinstance(e, cst.DictElement)
+                and self._constant(e.key, function, depth)
+                and self._constant(e.value, function, depth)
+                for e in node.elements
+            )
+        if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)):
+            return self._constant(node.left, function, depth) and self._constant(node.right, function, depth)
+        if isinstance(node, cst.UnaryOperation):
+            return self._constant(node.expression, function, depth)
+        if isinstance(node, cst.IfExp):
+            return all(self._constant(n, function, depth) for n in (node.test, node.body, node.orelse))
+        if isinstance(node, cst.Comparison):
+            return self._constant(node.left, function, depth) and all(
+                self._constant(c.comparator, function, depth) for c in node.comparisons
+            )
+        if isinstance(node, cst.FormattedString):
+            return all(
+                self._constant(p.expression, function, depth)
+                for p in node.parts
+                if isinstance(p, cst.FormattedStringExpression)
+            )
+        return False
 
     # -- the fix ---------------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ STORING_METHODS = frozenset(
 #: receiver steps that still denote the same container: ``CACHE.setdefault(k, []).append(x)``
 _PASS_THROUGH = frozenset({"setdefault", "get", "__getitem__"})
 
+#: libraries whose calls fetch data from elsewhere: a value they return is a response, not the
+#: request, even when the request chose what to ask for
+_FETCHING_MODULES = ("requests.", "httpx.", "urllib3.", "urllib.request.", "aiohttp.")
+
 _MUTABLE_FACTORIES = frozenset(
     {"builtins.list", "builtins.dict", "builtins.set", "collections.defaultdict", "collections.OrderedDict",
      "collections.deque", "collections.Counter"}
@@ -57,7 +61,15 @@ class RequestStateInGlobal(PythonRule):
     per-invocation by design when `inject_lambda_context(clear_state=True)` is used; buffers
     that the same function empties on every run (`BUFFER.clear()`, `global B; B = []`); values
     that only say how large or what type the request was (`len(event["Records"])`); `context`
-    attributes that are the same for every invocation (`context.function_name`).
+    attributes that are the same for every invocation (`context.function_name`). A bounded
+    cache is quiet: one the same function empties when it grows (`if len(_rates) > 100:
+    _rates.clear()`) or a function memoised with `functools.lru_cache(maxsize=...)`.
+
+    When only the *key* of a module-level cache is request data and the value is not (a rate
+    fetched with `requests.get`, an item read with boto3, or a value computed without the
+    request), the finding says what it is: an unbounded cache keyed by user input, which
+    grows across warm invocations until the function runs out of memory. The fix is to bound
+    it, not to make it local.
 
     ## Why is this bad in Lambda
     Lambda reuses an execution environment for many invocations, one after another, often for
@@ -252,8 +264,13 @@ class RequestStateInGlobal(PythonRule):
                     keys |= self.flow.origins(element.slice.value, function)
             node = node.value
         where = self._state(flow, node, attribute_target=isinstance(target, cst.Attribute))
-        if where is not None and (taint or keys) and not self._reset_in(flow, node):
-            self._report(target, taint | keys, where)
+        if where is None or not (taint or keys) or self._reset_in(flow, node):
+            return
+        if keys and value is not None and (not taint or self._fetched(value, function)):
+            # ``_rates[currency] = fetch(currency)``: a memo cache whose key is request data
+            self._report_cache(target, keys, where)
+            return
+        self._report(target, taint | keys, where)
 
     def _check_call(self, flow: FunctionFlow, call: cst.Call) -> None:
         func = call.func
@@ -285,8 +302,16 @@ class RequestStateInGlobal(PythonRule):
         if not taint:
             return
         where = self._state(flow, receiver, attribute_target=False)
-        if where is not None and not self._reset_in(flow, receiver):
-            self._report(call, taint, where)
+        if where is None or self._reset_in(flow, receiver):
+            return
+        if func.attr.value == "setdefault" and receiver is func.value and len(call.args) == 2:
+            # ``CACHE.setdefault(currency, fetch(currency))``: the memo idiom, keyed by the request
+            key, value = call.args[0].value, call.args[1].value
+            keys = self.flow.origins(key, function)
+            if keys and (not self.flow.is_tainted(value, function) or self._fetched(value, function)):
+                self._report_cache(call, keys, where)
+                return
+        self._report(call, taint, where)
 
     # what state a written expression is ------------------------------------------------------------
 
@@ -408,6 +433,44 @@ class RequestStateInGlobal(PythonRule):
             alias.startswith(class_name + ".") for alias in self.facts.handler_aliases.values()
         )
 
+    def _fetched(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> bool:
+        """True when ``node`` is a response fetched from elsewhere (an HTTP call, an AWS SDK
+        call, a helper that returns one), possibly unwrapped (``.json()["rate"]``): the request
+        may have chosen what to ask for, but the value is not request data."""
+        if depth > 4:
+            return False
+        current = node
+        for _ in range(12):
+            if isinstance(current, (cst.Subscript, cst.Attribute)):
+                current = current.value
+            elif isinstance(current, cst.Await):
+                current = current.expression
+            elif isinstance(current, cst.Call):
+                if any(n.startswith(_FETCHING_MODULES) for n in self.flow.qualified_names(current.func)):
+                    return True
+                func = current.func
+                if isinstance(func, cst.Attribute):
+                    if self.flow.sdk_object(func.value, function) is not None:
+                        return True
+                    current = func.value  # a method of a response: ``.json()``, ``.read()``
+                    continue
+                callee = self.flow.callee(current, function)
+                if callee is None:
+                    return False
+                returns = self.flow.flows.get(callee[0].qualname)
+                values = returns.returns if returns else []
+                return bool(values) and all(self._fetched(v, callee[0], depth + 1) for v in values)
+            elif isinstance(current, cst.Name):
+                if not self._is_local(self.flow.function_flow(function), current.value):
+                    return False
+                bindings = self.flow.bindings(current.value, function)
+                return bool(bindings) and all(
+                    scope is not None and self._fetched(v, scope, depth + 1) for v, scope in bindings
+                )
+            else:
+                return False
+        return False
+
     # reporting -------------------------------------------------------------------------------------
 
     def _report(self, node: cst.CSTNode, taint: Taint, where: str) -> None:
@@ -421,6 +484,21 @@ class RequestStateInGlobal(PythonRule):
                 "keep per-request data in local variables and pass it as arguments; a cache that "
                 "must be global should be keyed and bounded so that one request's data cannot "
                 "reach another"
+            ),
+        )
+
+
+    def _report_cache(self, node: cst.CSTNode, keys: Taint, where: str) -> None:
+        origin = best_origin(keys)
+        data = format_origin(origin) if origin else "request data"
+        self.report(
+            node,
+            f"{where[0].upper()}{where[1:]} is a cache keyed by request data ({data}) that nothing "
+            "bounds: every distinct key adds an entry that stays across warm invocations, so it "
+            "grows with what callers send until the function runs out of memory",
+            hint=(
+                "bound the cache: memoise the function with `functools.lru_cache(maxsize=...)`, "
+                "or check its size before adding (`if len(cache) > 1000: cache.clear()`)"
             ),
         )
 

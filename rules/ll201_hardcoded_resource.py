@@ -22,7 +22,8 @@ RESOURCE_PARAMETERS: Dict[str, Tuple[str, str]] = {
     "QueueUrl": ("queue URL", "QUEUE_URL"),
     "QueueName": ("queue name", "QUEUE_NAME"),
     "TopicArn": ("topic ARN", "TOPIC_ARN"),
-    "FunctionName": ("function name", "FUNCTION_NAME"),
+    # not FUNCTION_NAME: Lambda's own AWS_LAMBDA_FUNCTION_NAME names the running function
+    "FunctionName": ("function name", "TARGET_FUNCTION_NAME"),
     "StateMachineArn": ("state machine ARN", "STATE_MACHINE_ARN"),
     "SecretId": ("secret id", "SECRET_ID"),
     "StreamName": ("stream name", "STREAM_NAME"),
@@ -92,6 +93,8 @@ class _Hit:
     precise: bool
     #: the environment variable the unsafe fix reads instead (None: no automatic fix)
     env: Optional[str] = None
+    #: what the value is ("bucket name"), for the hint
+    what: str = "resource"
 
 
 def describe_arn(text: str) -> Optional[str]:
@@ -194,8 +197,16 @@ class HardcodedResource(PythonRule):
     define that variable for every function that runs the code, or the function fails at
     import. The unsafe fix replaces a literal passed to a resource parameter with
     `os.environ["<NAME>"]` (the variable a linked template already sets to that value, else a
-    name derived from the parameter, e.g. `TABLE_NAME`) and adds `import os`; ARNs and URLs
-    found by their shape, and regions, get only the hint.
+    name derived from the parameter, e.g. `TABLE_NAME`, `TARGET_FUNCTION_NAME` for
+    `FunctionName=` so that it cannot be mistaken for Lambda's own `AWS_LAMBDA_FUNCTION_NAME`)
+    and adds `import os`; ARNs and URLs found by their shape, and regions, get only the hint.
+
+    The fix is withheld when a linked template lists the function's environment variables and
+    that variable is not among them: the change would only trade this finding for a missing
+    variable (LL402). The hint then says to define the variable in the function's environment.
+    The hint names the variable the template sets when it sets one to this very value (or sets
+    the suggested name); otherwise, and in projects without a template, it says to define the
+    variable and read it with `os.environ[...]`.
     """
 
     id = "LL201"
@@ -412,8 +423,8 @@ class HardcodedResource(PythonRule):
             _Hit(
                 node,
                 f"Hardcoded {kind} `{_shorten(text)}` pins one environment ({reason})",
-                "build it from configuration: read it from an environment variable that the "
-                "template sets, or fill region and account from `AWS_REGION` and the "
+                "build it from configuration: define it in the function's environment and read "
+                "it with `os.environ[...]`, or fill region and account from `AWS_REGION` and the "
                 "function's own ARN (`context.invoked_function_arn`)",
                 precise=False,
             )
@@ -503,6 +514,7 @@ class HardcodedResource(PythonRule):
                     self._hint(parameter, env),
                     precise=True,
                     env=None if parameter == "region_name" else env,
+                    what=what,
                 )
             )
 
@@ -527,7 +539,10 @@ class HardcodedResource(PythonRule):
                 "drop `region_name`: in Lambda the SDK uses the function's own region "
                 "(`AWS_REGION`); read it from an environment variable if it must differ"
             )
-        return f'read it from an environment variable the template sets: `os.environ["{env}"]`'
+        return (
+            f"define `{env}` in the function's environment and read it with "
+            f'`os.environ["{env}"]`'
+        )
 
     def finish(self) -> None:
         # A linked template that already holds the value in a variable: name that variable.
@@ -540,6 +555,13 @@ class HardcodedResource(PythonRule):
                 hint = (
                     f"the template already sets `{name}` to this value for the function: read "
                     f'`os.environ["{name}"]` instead'
+                )
+            elif hit.env is not None and self.facts.links and all(
+                link.environment is not None and hit.env in link.environment for link in self.facts.links
+            ):
+                hint = (
+                    f"the template sets `{hit.env}` for the function: read "
+                    f'`os.environ["{hit.env}"]` instead (check that it names this {hit.what})'
                 )
             self.report(hit.node, hit.message, hint=hint, fix=self._environment_fix(hit, name or hit.env))
 

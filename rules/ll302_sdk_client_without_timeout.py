@@ -33,6 +33,31 @@ DEFAULT_CONNECT_TIMEOUT = 60
 DEFAULT_READ_TIMEOUT = 60
 DEFAULT_ATTEMPTS = {"legacy": 5, "standard": 3, "adaptive": 3}
 
+#: the share of the function's timeout that one SDK call's worst case may take in a suggested
+#: Config: the rest is left for the handler's own work and error handling
+SUGGESTION_SHARE = 2 / 3
+
+
+def suggested_config(limit: float) -> Optional[Tuple[int, int, int]]:
+    """(connect_timeout, read_timeout, total_max_attempts) whose worst case,
+    ``(connect + read) * attempts``, fits in two thirds of a ``limit`` s function timeout,
+    preferring more attempts while each read may still take 2 s or more; ``None`` when not
+    even one attempt of 1 s + 1 s fits."""
+    budget = limit * SUGGESTION_SHARE
+    for attempts in (3, 2, 1):
+        per_attempt = budget / attempts
+        connect = 1 if per_attempt < 6 else 2
+        read = min(int(per_attempt - connect), DEFAULT_READ_TIMEOUT)
+        if read >= 2:
+            return connect, read, attempts
+    if budget >= 2:
+        return 1, 1, 1
+    return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
 
 @dataclass(frozen=True)
 class _Timeouts:
@@ -87,8 +112,15 @@ class SdkClientWithoutTimeout(PythonRule):
     each of 5 attempts in the default legacy retry mode (3 in standard/adaptive mode, or the
     literal `retries={"total_max_attempts": n}` / `{"max_attempts": n}` of the Config), so
     about 600 s. A Config that sets only one of the two timeouts is flagged for the other when
-    the sum still exceeds the function's timeout. A Config that cannot be read statically
-    (built by a function, merged, passed with `**kwargs`) is not flagged.
+    the worst case still exceeds the function's timeout, and so is a Config that sets both
+    when `(connect_timeout + read_timeout) x attempts` does (the message shows the numbers;
+    attempts are the Config's `retries`, else the legacy mode's 5). A Config that cannot be
+    read statically (built by a function, merged, passed with `**kwargs`, a timeout that is
+    not a literal number) is not flagged.
+
+    The suggested Config spends at most two thirds of the function's timeout on one call's
+    worst case: 3 attempts while each may still read for 2 s or more, else 2, else 1. For a
+    function timeout too short for even 1 s + 1 s (under 3 s) the hint says so instead.
 
     ## Why is this bad in Lambda
     When an AWS endpoint stalls (a network blip, a throttled or overloaded service), the SDK
@@ -111,17 +143,17 @@ class SdkClientWithoutTimeout(PythonRule):
 
     sqs = boto3.client(
         "sqs",
-        config=Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3}),
+        config=Config(connect_timeout=2, read_timeout=4, retries={"total_max_attempts": 3}),
     )
     ```
 
     ## Fix safety
     A Config changes how long calls may take before they fail; slow but healthy calls (large
     S3 downloads, long polls such as SQS `WaitTimeSeconds`) need a read timeout above their
-    expected duration. The fix is therefore unsafe: it passes
-    `config=Config(connect_timeout=2, read_timeout=<a third of the function's timeout>)` to a
-    client made without a config (importing `botocore.config.Config` once); review the values
-    per client.
+    expected duration. The fix is therefore unsafe: it passes the suggested
+    `config=Config(connect_timeout=..., read_timeout=..., retries={"total_max_attempts": ...})`
+    to a client made without a config (importing `botocore.config.Config` once); review the
+    values per client. No fix is offered when no useful split fits the function's timeout.
     """
 
     id = "LL302"
@@ -178,14 +210,24 @@ class SdkClientWithoutTimeout(PythonRule):
             )},
         ),
     )
+    INVALID = INVALID + (
+        # both timeouts set, but (5 + 5) x 5 legacy attempts = 50 s > 30 s
+        Example(
+            "import boto3\nfrom botocore.config import Config\n\n"
+            "s3 = boto3.client('s3', config=Config(connect_timeout=5, read_timeout=5))\n",
+            lines=(4,),
+            config=_CONFIG,
+        ),
+    )
     VALID = (
         # the function's timeout is unknown: nothing to compare with
         Example("import boto3\n\nsqs = boto3.client('sqs')\n"),
         Example(
             "import boto3\nfrom botocore.config import Config as C\n\n"
-            "CFG = C(connect_timeout=2, read_timeout=5)\n"
+            "CFG = C(connect_timeout=2, read_timeout=3)\n"
             "sqs = boto3.client('sqs', config=CFG)\n"
-            "s3 = boto3.resource('s3', config=C(connect_timeout=1, read_timeout=10))\n",
+            "s3 = boto3.resource('s3', config=C(connect_timeout=1, read_timeout=8,"
+            " retries={'mode': 'standard'}))\n",
             config=_CONFIG,
         ),
         # a long-running function outlives the SDK's worst case (5 x 120 s)
@@ -229,7 +271,7 @@ class SdkClientWithoutTimeout(PythonRule):
             return
         position = CLIENT_FACTORIES[factory]
         timeouts = self._timeouts(node, position)
-        if timeouts is None or not timeouts.missing:
+        if timeouts is None:
             return
         worst = timeouts.worst_case
         if worst is None or worst <= function_timeout:
@@ -246,12 +288,19 @@ class SdkClientWithoutTimeout(PythonRule):
         )
 
     def _config_fix(self, node: cst.Call, function_timeout: int) -> Optional[Fix]:
-        """Pass ``config=Config(connect_timeout=2, read_timeout=<a third of the function's
-        timeout>)`` to a client made without a config, importing botocore's Config if needed."""
+        """Pass the :func:`suggested_config` to a client made without a config, importing
+        botocore's Config if needed."""
         if values.keyword(node, "config") is not None:
             return None
+        suggestion = suggested_config(function_timeout)
+        if suggestion is None:
+            return None
+        connect, read, attempts = suggestion
         name, import_edit = self._config_class()
-        text = f"config={name}(connect_timeout=2, read_timeout={max(1, function_timeout // 3)})"
+        text = (
+            f"config={name}(connect_timeout={connect}, read_timeout={read}, "
+            f"retries={{'total_max_attempts': {attempts}}})"
+        )
         if node.args:
             end = self.span_of(node.args[-1].value)
             edit = Edit(Span(end.end_line, end.end_column, end.end_line, end.end_column), f", {text}")
@@ -345,19 +394,39 @@ class SdkClientWithoutTimeout(PythonRule):
         ) else None
         if literal is not None and literal.text:
             service = f" for `{literal.text}`"
-        missing = " or ".join(f"`{name}`" for name in timeouts.missing)
         kind = "resource" if factory.endswith(".resource") else "client"
+        connect = DEFAULT_CONNECT_TIMEOUT if not timeouts.connect_set else timeouts.connect
+        read = DEFAULT_READ_TIMEOUT if not timeouts.read_set else timeouts.read
+        arithmetic = (
+            f"({_seconds(connect or 0)} s + {_seconds(read or 0)} s) x {timeouts.attempts} "
+            f"attempts = {_seconds(worst)} s"
+        )
+        if timeouts.missing:
+            missing = " or ".join(f"`{name}`" for name in timeouts.missing)
+            return (
+                f"The boto3 {kind}{service} has no {missing}: with botocore's defaults one call can "
+                f"wait up to {arithmetic}, longer than the function's {limit} s timeout"
+            )
         return (
-            f"The boto3 {kind}{service} has no {missing}: with botocore's defaults one call can "
-            f"wait up to about {worst:.0f} s ({timeouts.attempts} attempts), longer than the "
-            f"function's {limit} s timeout"
+            f"The boto3 {kind}{service} sets both timeouts, but with its retries one call can still "
+            f"wait up to {arithmetic} (connect + read, per attempt), longer than the function's "
+            f"{limit} s timeout"
         )
 
     @staticmethod
     def _hint(limit: int) -> str:
-        read = max(1, limit // 3)
+        suggestion = suggested_config(limit)
+        if suggestion is None:
+            return (
+                f"the function's {limit} s timeout leaves no room for a useful connect/read "
+                "timeout split with retries: raise the function's timeout, or set small "
+                "timeouts with `retries={'total_max_attempts': 1}` and handle the failure"
+            )
+        connect, read, attempts = suggestion
+        worst = (connect + read) * attempts
         return (
-            "pass `config=botocore.config.Config(connect_timeout=2, "
-            f"read_timeout={read}, retries={{'total_max_attempts': 2}})` so a stalled call "
-            "fails, with a useful error, before the function times out"
+            f"pass `config=botocore.config.Config(connect_timeout={connect}, "
+            f"read_timeout={read}, retries={{'total_max_attempts': {attempts}}})` (worst case "
+            f"({connect} + {read}) x {attempts} = {worst} s, within the {limit} s timeout) so a "
+            "stalled call fails, with a useful error, before the function times out"
         )

@@ -102,7 +102,12 @@ class RecursiveS3Write(PythonRule):
     EventBridge).
 
     - Writing back the key that triggered the function, or a key the code cannot describe, is
-      an **error**: every write is a new notification.
+      an **error**: every write is a new notification. With a linked template whose trigger has
+      a prefix/suffix filter, a key the code cannot describe (`key.replace("incoming/",
+      "resized/", 1)`) is a **warning** that names the filter and points at the trigger: the
+      filter decides, and the code does not say whether the written keys pass it. Without a
+      template, a key made with `.replace("incoming/", "resized/")` is a warning too: it is
+      meant to land elsewhere, and only the trigger's filter says whether it does.
     - Writing a key with a literal prefix or suffix (`f"processed/{key}"`, `key + ".thumb"`)
       is a **warning**: whether it loops depends on the trigger's prefix/suffix filter, which
       is in the template, not the code. The message names the prefix to check.
@@ -175,6 +180,15 @@ class RecursiveS3Write(PythonRule):
             "        bucket, key = location(r)\n        save(bucket, key, None)\n",
             lines=(10,),
         ),
+        # a replaced prefix without a template: a warning, the filter decides
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n"
+            "        out = key.replace('incoming/', 'resized/', 1)\n"
+            "        s3.put_object(Bucket=bucket, Key=out, Body=b'')\n",
+            lines=(9,),
+        ),
         # the resource API
         Example(
             "import boto3\ns3 = boto3.resource('s3')\n\ndef handler(event, context):\n"
@@ -206,6 +220,14 @@ class RecursiveS3Write(PythonRule):
             "import json, boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
             "    for record in event['Records']:\n        job = json.loads(record['body'])\n"
             "        s3.put_object(Bucket=job['bucket'], Key=job['key'], Body=b'')\n"
+        ),
+        # a replaced prefix the handler skips
+        Example(
+            "import boto3\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+            "    for record in event['Records']:\n        bucket = record['s3']['bucket']['name']\n"
+            "        key = record['s3']['object']['key']\n        if key.startswith('resized/'):\n"
+            "            continue\n"
+            "        s3.put_object(Bucket=bucket, Key=key.replace('incoming/', 'resized/'), Body=b'')\n"
         ),
         # reading the trigger object is fine
         Example(
@@ -243,6 +265,10 @@ class RecursiveS3Write(PythonRule):
         # its filter lets the written keys through
         Example(_LINKED_CODE, lines=(11,), path="src/app.py",
                 files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="thumb"))}),
+        # a key the code does not describe behind a prefix filter: a warning naming the filter
+        Example(_LINKED_CODE.replace("f'thumbnails/{key}'", "key.replace('uploads/', 'thumbs/', 1)"),
+                lines=(11,), path="src/app.py",
+                files={"template.yaml": _LINKED_TEMPLATE.format(filter=_PREFIX_FILTER.format(prefix="uploads/"))}),
     )
     VALID = VALID + (
         # the linked template's filter separates what the function writes from what triggers it
@@ -451,6 +477,28 @@ class RecursiveS3Write(PythonRule):
                 severity=Severity.WARNING,
             )
             return
+        triggers = self._linked_s3_triggers(bucket_origin[0])
+        if triggers:
+            self._judge_unknown_key(call, callee, source, triggers)
+            return
+        replaced = self._replacement(key, function) if key is not None else None
+        if replaced is not None:
+            old, new = replaced
+            if new and self._skipped_by_handler(KeyShape(new, ""), bucket_origin[0]):
+                return
+            # ``key.replace("incoming/", "resized/")``: meant to land elsewhere; without the
+            # template, whether the trigger's filter lets it through is not known
+            self.report(
+                call,
+                f"`{callee}` writes keys made with `.replace({old!r}, {new!r})` to the bucket that "
+                f"triggered this handler ({source}): unless the trigger's prefix/suffix filter "
+                "excludes them, each write invokes the function again (the template's notification "
+                "filter decides)",
+                hint=f"make sure the S3 trigger's filter only lets the input keys through (e.g. "
+                f"prefix `{old}`), or write to another bucket",
+                severity=Severity.WARNING,
+            )
+            return
         self.report(
             call,
             f"`{callee}` writes to the bucket that triggered this handler ({source}): each object "
@@ -459,6 +507,69 @@ class RecursiveS3Write(PythonRule):
             hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
             "environment variable), or write under a prefix the trigger's filter excludes",
         )
+
+    def _judge_unknown_key(self, call: cst.Call, callee: str, source: str, triggers: List[Trigger]) -> None:
+        """A key the code cannot describe (``key.replace("incoming/", "resized/")``), with the
+        template's triggers known: a trigger without a filter loops for certain; behind a
+        prefix/suffix filter, the filter decides, and the finding says which one to check."""
+        open_trigger = next((t for t in triggers if t.filters_known and not t.prefix and not t.suffix), None)
+        if open_trigger is not None:
+            self.report(
+                call,
+                f"`{callee}` writes to the bucket that triggered this handler ({source}), and the "
+                f"S3 trigger `{open_trigger.name}` (no filter) fires for every key: each object "
+                "written invokes the function again, a loop that runs until someone notices the bill",
+                hint="write the result to another bucket (e.g. one named by an OUTPUT_BUCKET "
+                "environment variable), or give the trigger a prefix/suffix filter that excludes "
+                "the keys the function writes",
+                related=[Related(open_trigger.path, open_trigger.span, f"S3 trigger `{open_trigger.name}`")],
+            )
+            return
+        trigger = triggers[0]
+        if not trigger.filters_known:
+            names = "a filter that is not static"
+            check = "its filter"
+        else:
+            parts = []
+            if trigger.prefix:
+                parts.append(f"prefix `{trigger.prefix}`")
+            if trigger.suffix:
+                parts.append(f"suffix `{trigger.suffix}`")
+            names = " and ".join(parts)
+            check = "keys starting with " + f"`{trigger.prefix}`" if trigger.prefix else (
+                "keys ending with " + f"`{trigger.suffix}`")
+            if trigger.prefix and trigger.suffix:
+                check += f" and ending with `{trigger.suffix}`"
+        self.report(
+            call,
+            f"`{callee}` writes a key the code does not describe to the bucket that triggered this "
+            f"handler ({source}); the S3 trigger `{trigger.name}` has {names}, and that filter "
+            "decides: if a written key passes it, each write invokes the function again",
+            hint=f"make sure the function never writes {check} (or write to another bucket)",
+            severity=Severity.WARNING,
+            related=[Related(trigger.path, trigger.span, f"S3 trigger `{trigger.name}` ({names})")],
+        )
+
+    def _replacement(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[Tuple[str, str]]:
+        """(old, new) of a key made with ``something.replace("old/", "new/"[, n])``, two
+        different folder literals, directly or through a name every binding of which is one."""
+        if depth > 4:
+            return None
+        if isinstance(node, cst.Call):
+            func = node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "replace" and len(node.args) in (2, 3)):
+                return None
+            old, new = literal_string(node.args[0].value), literal_string(node.args[1].value)
+            # folder for folder (``"incoming/"`` -> ``"resized/"``); ``.replace("in", "out")``
+            # may change nothing in a key, so it proves no intent
+            if old and new and old != new and old.endswith("/") and new.endswith("/"):
+                return old, new
+            return None
+        if isinstance(node, cst.Name):
+            found = [self._replacement(v, scope or function, depth + 1) for v, scope in self.flow.bindings(node.value, function)]
+            if found and all(f is not None and f == found[0] for f in found):
+                return found[0]
+        return None
 
     def _shape(self, node: cst.BaseExpression, function: FunctionInfo, depth: int = 0) -> Optional[KeyShape]:
         if depth > 4:

@@ -32,11 +32,16 @@ class IamWildcardResource(TemplateRule):
     ## What it does
     Flags `Allow` statements with `Resource: "*"` (alone or in a list) whose actions accept
     resource ARNs, such as `s3:GetObject`, `dynamodb:PutItem`, `iam:PassRole` or
-    `logs:PutLogEvents`. Actions that only accept `"*"` are fine there: `xray:PutTraceSegments`,
+    `logs:GetLogEvents`. Actions that only accept `"*"` are fine there: `xray:PutTraceSegments`,
     `s3:ListAllMyBuckets`, `sts:GetCallerIdentity`, `ec2:DescribeNetworkInterfaces`,
     `kms:CreateKey`... The facts come from the AWS Service Authorization Reference (a snapshot
     in `lambdalint/iac/iam_action_data.py`), plus the network-interface actions of Lambda's VPC
-    setup and CloudWatch metric actions, which AWS's own Lambda policies grant on `"*"`.
+    setup, CloudWatch metric actions and Lambda's own logging (`logs:CreateLogGroup`,
+    `logs:CreateLogStream`, `logs:PutLogEvents`), which AWS's own Lambda policies
+    (AWSLambdaVPCAccessExecutionRole, AWSLambdaBasicExecutionRole) grant on `"*"`. Only those
+    three logs actions are exempt: `logs:DeleteLogGroup`, `logs:GetLogEvents`, or a pattern such
+    as `logs:Put*` that also grants `logs:PutRetentionPolicy`, on `"*"` are still flagged (and
+    `logs:*` is LL501's).
 
     A partial wildcard such as `s3:Get*` or `ec2:Describe*` is flagged when it grants at least
     one action that accepts ARNs (`s3:Get*` on `"*"` reads every object in the account, even
@@ -126,7 +131,7 @@ class IamWildcardResource(TemplateRule):
         Example(
             'data "aws_iam_policy_document" "logs" {\n'
             "  statement {\n"
-            '    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]\n'
+            '    actions   = ["logs:GetLogEvents", "logs:PutLogEvents"]\n'
             '    resources = ["*"]\n'
             "  }\n"
             "}\n",
@@ -174,6 +179,9 @@ class IamWildcardResource(TemplateRule):
             "                - ec2:DescribeNetworkInterfaces\n"
             "                - ec2:CreateNetworkInterface\n"
             "                - ec2:DeleteNetworkInterface\n"
+            "                - logs:CreateLogGroup\n"
+            "                - logs:CreateLogStream\n"
+            "                - logs:PutLogEvents\n"
             "              Resource: '*'\n"
             "            - Effect: Allow\n"
             "              Action: [s3:GetObject, s3:ListBucket]\n"
@@ -196,6 +204,16 @@ class IamWildcardResource(TemplateRule):
             "  policy = jsonencode({\n"
             '    Statement = [{ Effect = "Allow", Action = ["gamelift:CreateFleet"], Resource = "*" }]\n'
             "  })\n"
+            "}\n",
+            path="main.tf",
+        ),
+        Example(
+            # the standard Lambda logging statement (AWSLambdaBasicExecutionRole's)
+            'data "aws_iam_policy_document" "logging" {\n'
+            "  statement {\n"
+            '    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]\n'
+            '    resources = ["*"]\n'
+            "  }\n"
             "}\n",
             path="main.tf",
         ),

@@ -227,8 +227,9 @@ def test_ll302_passes_a_config_with_timeouts_and_imports_it_once():
     fixed = fix_source(session, file, source.encode(), unsafe=True)
     assert fixed.fixed.decode() == (
         "import boto3\nfrom botocore.config import Config\n\n"
-        "s3 = boto3.client('s3', config=Config(connect_timeout=2, read_timeout=10))\n"
-        "sqs = boto3.client(\n    'sqs',\n    region_name='eu-west-1', config=Config(connect_timeout=2, read_timeout=10),\n)\n"
+        "s3 = boto3.client('s3', config=Config(connect_timeout=2, read_timeout=4, retries={'total_max_attempts': 3}))\n"
+        "sqs = boto3.client(\n    'sqs',\n    region_name='eu-west-1', config=Config(connect_timeout=2, read_timeout=4, "
+        "retries={'total_max_attempts': 3}),\n)\n"
         "\ndef handler(event, context):\n    return s3, sqs\n"
     )
     assert fixed.remaining == []

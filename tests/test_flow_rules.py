@@ -173,12 +173,17 @@ def test_ll102_message_names_the_request_data_and_the_state(lint):
         {
             "app.py": "CACHE = {}\n\ndef handler(event, context):\n"
             "    CACHE[event['pathParameters']['id']] = 1\n"
+            "    CACHE['last'] = event['body']\n"
         },
         select=["LL102"],
     )
     assert [f.message for f in found] == [
-        'Request data (event["pathParameters"]["id"]) is stored in module-level `CACHE`, which '
-        "outlives this invocation: later invocations in the same execution environment see it"
+        # only the key is request data: an unbounded cache keyed by it
+        'Module-level `CACHE` is a cache keyed by request data (event["pathParameters"]["id"]) '
+        "that nothing bounds: every distinct key adds an entry that stays across warm invocations, "
+        "so it grows with what callers send until the function runs out of memory",
+        'Request data (event["body"]) is stored in module-level `CACHE`, which '
+        "outlives this invocation: later invocations in the same execution environment see it",
     ]
 
 

@@ -333,7 +333,7 @@ def test_flow_is_collected_once_per_module_for_every_rule(lint, monkeypatch):
 def test_flow_not_collected_when_no_rule_needs_it(lint, monkeypatch):
     made: List[str] = []
     monkeypatch.setattr(FlowCollector, "__init__", lambda self, c: made.append("x"))
-    lint({"a.py": "def handler(event, context):\n    return event\n"}, select=["LL101"])
+    lint({"a.py": "def handler(event, context):\n    return event\n"}, select=["LL301"])
     assert made == []
 
 

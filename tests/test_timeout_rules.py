@@ -198,8 +198,13 @@ def test_ll302_not_selected_means_no_finding_even_with_the_option(tmp_path):
         # total_max_attempts counts every attempt: 1 x (60 + 5)
         (", config=Config(read_timeout=5, retries={'total_max_attempts': 1})", 64, True),
         (", config=Config(read_timeout=5, retries={'total_max_attempts': 1})", 65, False),
-        # both timeouts set: never flagged, whatever the values
-        (", config=Config(connect_timeout=50, read_timeout=50)", 3, False),
+        # both timeouts set: (50 + 50) x 5 legacy attempts = 500 s still counts
+        (", config=Config(connect_timeout=50, read_timeout=50)", 499, True),
+        (", config=Config(connect_timeout=50, read_timeout=50)", 500, False),
+        (", config=Config(connect_timeout=1, read_timeout=2, retries={'total_max_attempts': 3})", 8, True),
+        (", config=Config(connect_timeout=1, read_timeout=2, retries={'total_max_attempts': 3})", 9, False),
+        # a non-literal timeout: the worst case is unknown
+        (", config=Config(connect_timeout=T, read_timeout=60)", 3, False),
         # config=None is the default config
         (", config=None", 30, True),
         # a non-literal timeout for the missing part's partner: the sum is unknown
@@ -238,10 +243,11 @@ def test_ll302_message_and_hint(tmp_path):
     (finding,) = lint_one(tmp_path, code, "LL302", config=FUNCTION_TIMEOUT_30)
     assert finding.message == (
         "The boto3 resource for `dynamodb` has no `connect_timeout` or `read_timeout`: with "
-        "botocore's defaults one call can wait up to about 600 s (5 attempts), longer than the "
-        "function's 30 s timeout"
+        "botocore's defaults one call can wait up to (60 s + 60 s) x 5 attempts = 600 s, longer "
+        "than the function's 30 s timeout"
     )
-    assert "read_timeout=10" in finding.hint
+    assert "connect_timeout=2, read_timeout=4, retries={'total_max_attempts': 3}" in finding.hint
+    assert "(2 + 4) x 3 = 18 s" in finding.hint
     assert finding.fix is not None and finding.fix.safety is FixSafety.UNSAFE
 
 

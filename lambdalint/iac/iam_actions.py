@@ -41,6 +41,12 @@ STAR_IN_PRACTICE: Dict[str, str] = {
     "cloudwatch:putmetricdata": "metrics have no ARN; scope with the cloudwatch:namespace condition",
     "cloudwatch:getmetricdata": "metrics have no ARN",
     "cloudwatch:listmetrics": "metrics have no ARN",
+    # Lambda's own logging: the AWS managed AWSLambdaBasicExecutionRole grants exactly these
+    # three on "*" (the log group is named after the function, often not yet known). Only
+    # these three: other logs actions (reading, deleting, retention) still need an ARN.
+    "logs:createloggroup": "AWSLambdaBasicExecutionRole grants Lambda's logging on \"*\"",
+    "logs:createlogstream": "AWSLambdaBasicExecutionRole grants Lambda's logging on \"*\"",
+    "logs:putlogevents": "AWSLambdaBasicExecutionRole grants Lambda's logging on \"*\"",
     # Rekognition's image APIs list an optional project-version resource (custom adapters);
     # the plain calls on stock models can only be allowed on "*".
     "rekognition:detectmoderationlabels": "stock-model calls have no resource",
