@@ -34,6 +34,7 @@ from lambdalint.project import (
     resolve_links,
 )
 from lambdalint.python.analysis import FactCollector, ModuleFacts
+from lambdalint.python.crossmodule import CrossEntry, code_roots, collector_for, entry_data, entry_from, exported, resolve_entry
 from lambdalint.python.source import PythonSource, load_python
 from lambdalint.registry import all_rules
 from lambdalint.rule import PythonContext, PythonRule, Rule, TemplateRule
@@ -46,6 +47,10 @@ log = logging.getLogger("lambdalint.engine")
 
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
+
+#: How many times a helper module may be linted again because another module's handlers call
+#: into it (a handler's helper, that helper's helper, ...): the hops followed across modules.
+MAX_HOPS = 4
 
 
 @dataclass
@@ -83,10 +88,17 @@ def parse_error(path: str, span: Span, message: str) -> Finding:
 
 
 def lint_source(
-    session: Session, file: SourceFile, data: bytes, links: Sequence[LinkedFunction] = ()
+    session: Session,
+    file: SourceFile,
+    data: bytes,
+    links: Sequence[LinkedFunction] = (),
+    entries: Sequence[CrossEntry] = (),
+    exports: Optional[List[CrossEntry]] = None,
 ) -> List[Finding]:
     """All findings for one file's content, after suppressions. ``links`` are the template
-    functions whose handler is in this (Python) file."""
+    functions whose handler is in this (Python) file; ``entries`` the functions of it that
+    other modules' handlers call per invocation. When ``exports`` is a list, it receives this
+    module's own per-invocation calls into other modules (lambdalint.python.crossmodule)."""
     if file.kind == "template":
         return lint_template(session, file, data)
     if file.kind == "terraform":
@@ -100,7 +112,9 @@ def lint_source(
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
         text = ""
     else:
-        findings = run_python_rules(session, file.display_path, relative, loaded, links)
+        findings = run_python_rules(
+            session, file.display_path, relative, loaded, links, entries, exports, normalized(file.path)
+        )
         text = loaded.text
     own = [f for f in findings if f.path == file.display_path]
     return finalize(session, own, text, ignored, relative) + finalize_elsewhere(
@@ -320,11 +334,16 @@ def run_python_rules(
     relative_path: str,
     source: PythonSource,
     links: Sequence[LinkedFunction] = (),
+    entries: Sequence[CrossEntry] = (),
+    exports: Optional[List[CrossEntry]] = None,
+    module_file: str = "",
 ) -> List[Finding]:
     facts = ModuleFacts(
-        display_path, source.text, source.module, session.config.handlers, relative_path, links
+        display_path, source.text, source.module, session.config.handlers, relative_path, links, entries
     )
     collector = FactCollector(facts)
+    if exports is not None and module_file:
+        collector_for(collector)
     wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
     facts.wrapper = wrapper
     context = PythonContext(facts, collector, session.config.options, wrapper)
@@ -341,6 +360,9 @@ def run_python_rules(
     facts.finish()
     for rule in rules:
         rule.finish()
+    if exports is not None and module_file:
+        roots = code_roots(module_file, links, os.path.exists)
+        exports.extend(exported(facts, collector, module_file, roots))
     return context.findings
 
 
@@ -427,6 +449,8 @@ class ItemResult:
 
     per_file: Dict[str, List[Finding]]
     candidates: List[LinkCandidate] = field(default_factory=list)
+    #: a Python module's per-invocation calls into other modules (unresolved)
+    exports: List[CrossEntry] = field(default_factory=list)
 
 
 def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
@@ -450,9 +474,11 @@ def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
     return ItemResult(per_file, candidates)
 
 
-def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
+def lint_item(
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction] = (), entries: Sequence[CrossEntry] = ()
+) -> ItemResult:
     """Lint one work item, through the result cache when the run has one."""
-    key, contents = _cache_key(session, item, links) if session.cache is not None else (None, None)
+    key, contents = _cache_key(session, item, links, entries) if session.cache is not None else (None, None)
     if key is not None:
         cached = session.cache.get(key)
         if cached is not None:
@@ -460,25 +486,32 @@ def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] 
                 return ItemResult(
                     {path: [cache.finding_from(f) for f in found] for path, found in cached["per_file"].items()},
                     [cache.candidate_from(c) for c in cached["candidates"]],
+                    [entry_from(e) for e in cached["exports"]],
                 )
             except (KeyError, TypeError, ValueError):
                 pass  # an entry of another shape: recompute it
     if item[0].kind in TEMPLATE_KINDS:
         result = lint_template_item(session, item)
-    elif contents is not None:  # already read for the key: not read twice
-        result = ItemResult({item[0].display_path: lint_source(session, item[0], contents, links)})
     else:
-        result = ItemResult({item[0].display_path: lint_file(session, item[0], links)})
+        exports: List[CrossEntry] = []
+        if contents is None:  # not read for a key yet
+            contents = _read(session, item[0])
+        if isinstance(contents, list):
+            result = ItemResult({item[0].display_path: contents})
+        else:
+            found = lint_source(session, item[0], contents, links, entries, exports)
+            result = ItemResult({item[0].display_path: found}, [], exports)
     if key is not None:
         session.cache.put(key, {
             "per_file": {path: [cache.finding_data(f) for f in found] for path, found in result.per_file.items()},
             "candidates": [cache.candidate_data(c) for c in result.candidates],
+            "exports": [entry_data(e) for e in result.exports],
         })
     return result
 
 
 def _cache_key(
-    session: Session, item: WorkItem, links: Sequence[LinkedFunction]
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction], entries: Sequence[CrossEntry] = ()
 ) -> Tuple[Optional[str], Optional[bytes]]:
     """What the item's findings depend on: its files (for Terraform, the folder's other .tf
     files too) and, for Python, the linked template facts; and the content of a one-file
@@ -499,6 +532,10 @@ def _cache_key(
             parts += [path.encode(), data]
     if links:
         parts.append(json.dumps([cache.link_data(link) for link in links], sort_keys=True).encode())
+    if entries:
+        # what the handlers of other modules pass in: a change there re-checks this helper
+        parts.append(b"entries")
+        parts.append(json.dumps([entry_data(entry) for entry in entries], sort_keys=True).encode())
     return session.cache.key(parts), readable[0][1] if len(readable) == 1 else None
 
 
@@ -519,6 +556,12 @@ def _lint_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...]]) -> ItemRes
     assert _worker_session is not None
     item, links = job
     return lint_item(_worker_session, item, links)
+
+
+def _lint_with_entries_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...], Tuple[CrossEntry, ...]]) -> ItemResult:
+    assert _worker_session is not None
+    item, links, entries = job
+    return lint_item(_worker_session, item, links, entries)
 
 
 def default_jobs() -> int:
@@ -601,9 +644,11 @@ def lint_files(
         companions = _companions(session, links, python) if shard is None and session.python_rules else []
         all_jobs = jobs_with_links + companions
         if pool is None:
-            python_results: Iterable[ItemResult] = (lint_item(session, item, found) for item, found in all_jobs)
+            python_results: List[ItemResult] = [lint_item(session, item, found) for item, found in all_jobs]
         else:
-            python_results = pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs))
+            python_results = list(pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs)))
+        if session.python_rules:
+            _follow_helpers(session, all_jobs, python_results, pool, jobs)
         for index, result in enumerate(python_results):
             if index >= len(jobs_with_links):
                 # a handler linted only for the template in the run: keep what concerns that template
@@ -617,6 +662,45 @@ def lint_files(
             pool.shutdown()
     _close_recursive_loops(per_file)
     return per_file
+
+
+def _follow_helpers(
+    session: Session,
+    all_jobs: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]],
+    results: List[ItemResult],
+    pool: Optional[ProcessPoolExecutor],
+    jobs: int,
+) -> None:
+    """Lint again, with their entries, the modules of the run whose functions other modules'
+    handlers call per invocation (lambdalint.python.crossmodule), until nothing changes or
+    :data:`MAX_HOPS` rounds have run. ``results`` (one per job) is updated in place."""
+    index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in index_of
+
+    given: Dict[int, Tuple[CrossEntry, ...]] = {}
+    for _ in range(MAX_HOPS):
+        wanted: Dict[int, List[CrossEntry]] = defaultdict(list)
+        for result in results:
+            for export in result.exports:
+                entry = resolve_entry(export, exists)
+                if entry is not None:
+                    index = index_of[normalized(Path(entry.module_file))]
+                    if entry not in wanted[index]:
+                        wanted[index].append(entry)
+        goal = {index: tuple(sorted(found, key=CrossEntry.sort_key)) for index, found in wanted.items() if found}
+        changed = sorted(index for index in set(goal) | set(given) if goal.get(index, ()) != given.get(index, ()))
+        if not changed:
+            return
+        work = [(all_jobs[index][0], all_jobs[index][1], goal.get(index, ())) for index in changed]
+        if pool is None:
+            redone: Iterable[ItemResult] = [lint_item(session, item, links, entries) for item, links, entries in work]
+        else:
+            redone = pool.map(_lint_with_entries_in_worker, work, chunksize=_chunk(work, jobs))
+        for index, result in zip(changed, redone):
+            results[index] = result
+            given[index] = goal.get(index, ())
 
 
 def _close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:

@@ -336,6 +336,11 @@ class ClientInHandler(PythonRule):
         where = f"handler `{function.qualname}`"
         if handler is not None and handler is not function:
             where = f"`{function.qualname}`, which handler `{handler.qualname}` calls"
+        via = self.facts.via(handler) if handler is not None and handler not in self.facts.handlers else None
+        if via is not None:
+            where = f"`{function.qualname}`, which {via} calls" if handler is function else (
+                f"`{function.qualname}`, reached from `{handler.qualname}`, which {via} calls"
+            )
         return f"{made[0].upper()}{made[1:]} is created on every invocation, in {where}"
 
     @staticmethod

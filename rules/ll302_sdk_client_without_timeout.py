@@ -215,7 +215,8 @@ class SdkClientWithoutTimeout(PythonRule):
 
     def _known_timeout(self) -> Tuple[int, Optional[LinkedFunction]]:
         """The shortest timeout of the template functions this module serves, else the option."""
-        linked = [link for link in self.facts.links if link.timeout]
+        served = (*self.facts.links, *(link for entry in self.facts.entries for link in entry.links))
+        linked = [link for link in served if link.timeout]
         if linked:
             shortest = min(linked, key=lambda link: link.timeout)
             return shortest.timeout, shortest

@@ -279,7 +279,7 @@ class NonIdempotentSideEffect(PythonRule):
         flow = self.flow
         wrapped = self._wrapped_by_idempotent_function()
         reported: Set[int] = set()
-        for handler in self.facts.handlers:
+        for handler in self.facts.roots:  # handlers, then functions other modules' handlers call
             info = event_source(flow, handler)
             if not info.at_least_once:
                 continue
@@ -556,6 +556,11 @@ class NonIdempotentSideEffect(PythonRule):
     def _report(self, effect: SideEffect, function: FunctionInfo, handler: FunctionInfo, info: EventSourceInfo) -> None:
         callee = self.facts.module.code_for_node(effect.call.func)
         where = "" if function is handler else f" (in `{function.qualname}`, reached from handler `{handler.qualname}`)"
+        via = self.facts.via(handler, info.at_least_once_source) if handler not in self.facts.handlers else None
+        if via is not None:
+            where = f" (in `{function.qualname}`, called per invocation by {via})" if function is handler else (
+                f" (in `{function.qualname}`, reached from `{handler.qualname}`, which {via} calls per invocation)"
+            )
         related = ()
         if info.template_location is not None:
             path, span = info.template_location

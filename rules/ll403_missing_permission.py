@@ -133,7 +133,7 @@ class MissingPermission(PythonRule):
         self._resolver = AwsCallResolver(self.facts, self.qualified_names)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.facts.links:
+        if not (self.facts.links or self.facts.entries):
             return
         call = self._resolver.call(node, self.current_function)
         if call is not None:
