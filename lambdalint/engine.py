@@ -603,6 +603,42 @@ def _group_of_python(item: WorkItem, links: Sequence[LinkedFunction], groups: Di
     return posixpath.dirname(item[0].display_path)
 
 
+def _joined_by_imports(
+    session: Session, groups: Dict[str, str], jobs_with_links: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]
+) -> Dict[str, str]:
+    """For ``--shard``: groups that must share a shard because a module of one imports a
+    module of the other (a handler and the helper it calls per invocation), group -> the
+    smallest group of its connected set. Found from the files' import lines, before linting."""
+    from lambdalint.python.crossmodule import imported_modules
+
+    parent: Dict[str, str] = {}
+
+    def find(group: str) -> str:
+        while parent.get(group, group) != group:
+            group = parent[group]
+        return group
+
+    def union(a: str, b: str) -> None:
+        a, b = find(a), find(b)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    own = {normalized(item[0].path): _group_of_python(item, found, groups) for item, found in jobs_with_links}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in own
+
+    for item, found in jobs_with_links:
+        module_file = normalized(item[0].path)
+        try:
+            text = item[0].path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        for target in imported_modules(text, module_file, code_roots(module_file, found, os.path.exists), exists):
+            union(own[module_file], own[normalized(Path(target))])
+    return {group: find(group) for group in set(own.values()) | set(groups.values())}
+
+
 def lint_files(
     session: Session,
     files: Sequence[SourceFile],
@@ -616,7 +652,8 @@ def lint_files(
 
     With a ``shard``, every template is still read (the links need them all) but only the
     shard's own files are reported: a template's group, and Python files in the group of the
-    template that links them, so that no cross-file finding falls between two shards."""
+    template that links them, so that no cross-file finding falls between two shards; groups
+    whose modules import each other (a handler and its helpers) share a shard."""
     jobs = jobs or default_jobs()
     items = work_items(files)
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
@@ -633,10 +670,12 @@ def lint_files(
         jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
         if shard is not None:
             groups = {file.display_path: _group_of_template(item) for item in templates for file in item}
-            owned_templates = {path for path, group in groups.items() if shard.owns(group)}
+            joined = _joined_by_imports(session, groups, jobs_with_links) if session.python_rules else {}
+            owned_templates = {path for path, group in groups.items() if shard.owns(joined.get(group, group))}
             per_file = {path: found for path, found in per_file.items() if path in owned_templates}
             jobs_with_links = [
-                (item, found) for item, found in jobs_with_links if shard.owns(_group_of_python(item, found, groups))
+                (item, found) for item, found in jobs_with_links
+                if shard.owns(joined.get(_group_of_python(item, found, groups), _group_of_python(item, found, groups)))
             ]
         for item, _ in jobs_with_links:
             per_file.setdefault(item[0].display_path, [])

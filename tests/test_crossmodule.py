@@ -329,3 +329,25 @@ def test_a_change_in_the_handler_module_rechecks_the_helper(tmp_path, monkeypatc
     assert _check(capsys) == []
     app.write_text("import db\n\n\ndef handler(event, context):\n    return db.save(event)\n")
     assert _check(capsys) == [("src/db.py", 5, "LL402")]
+
+
+def test_a_helper_lands_in_the_shard_of_its_handler(tmp_path, monkeypatch, capsys):
+    """The template is in stacks/a/, its code in code/a/: the handler goes with the template's
+    group, and the helper beside it (a folder group of its own) must follow it there."""
+    from lambdalint.engine import Shard
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stacks" / "a").mkdir(parents=True)
+    (tmp_path / "code" / "a").mkdir(parents=True)
+    (tmp_path / "stacks" / "a" / "template.yaml").write_text(sam("app.handler", "../../code/a/"))
+    (tmp_path / "code" / "a" / "app.py").write_text("from db import save\n\n\ndef handler(event, context):\n    return save(event)\n")
+    (tmp_path / "code" / "a" / "db.py").write_text(_READS_MISSING)
+    count = next(n for n in range(2, 40) if Shard(1, n).owns("stacks/a/template.yaml") != Shard(1, n).owns("code/a"))
+
+    def run(*args):
+        main(["check", "--format", "json", "--no-cache", "--select", "LL402", *args])
+        return [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    whole = run()
+    assert whole == [("code/a/db.py", 5, "LL402")]
+    assert sorted(f for index in range(1, count + 1) for f in run("--shard", f"{index}/{count}")) == whole

@@ -484,3 +484,39 @@ def entry_from(data: Mapping[str, Any]) -> CrossEntry:
         data["module_file"],
         data["function"],
     )
+
+
+# -- a quick look at a file's imports, for --shard ---------------------------------------------
+
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+
+
+def imported_modules(text: str, module_file: str, roots: Sequence[str], exists) -> Set[str]:
+    """The files of the run that ``text`` may import (found with a regular expression, a
+    superset of what :func:`exported` follows: imports under ``if TYPE_CHECKING`` or in strings
+    count too). ``--shard`` keeps a module in the shard of the handlers that import it."""
+    targets: List[Tuple[int, Tuple[str, ...]]] = []
+    for match in _IMPORT.finditer(text):
+        for part in match.group(1).split(","):
+            dotted = part.split(" as ")[0].strip()
+            if dotted:
+                targets.append((0, tuple(dotted.split("."))))
+    for match in _FROM.finditer(text):
+        level = len(match.group(1))
+        module = tuple(p for p in match.group(2).split(".") if p)
+        for name in match.group(3).strip("() \t\n").split(","):
+            name = name.split(" as ")[0].strip()
+            if name and name != "*" and name.isidentifier():
+                targets.append((level, module + (name,)))
+            elif name == "*":
+                targets.append((level, module))
+    found: Set[str] = set()
+    for level, target in targets:
+        if not target or (level == 0 and target[0] in STDLIB_MODULES):
+            continue
+        probe = CrossEntry(level, target + ("*",), "", caller_file=module_file, roots=tuple(roots))
+        resolved = resolve_entry(probe, exists)
+        if resolved is not None:
+            found.add(resolved.module_file)
+    return found
