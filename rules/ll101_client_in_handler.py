@@ -61,7 +61,10 @@ class ClientInHandler(PythonRule):
     Flags boto3/botocore clients and resources, `requests.Session`, `httpx.Client`,
     `urllib3.PoolManager`, and database or cache connections (pymysql, psycopg, redis, pymongo,
     SQLAlchemy engines) created inside a handler or inside a function the handler calls,
-    directly or through other functions of the module.
+    directly or through other functions of the module, or of the project's other modules
+    that it imports and calls (`from .clients import make_table`, `import helpers;
+    helpers.table()`: a few hops deep; not methods of objects from other modules, functions
+    passed by reference, or modules outside the run).
 
     Imports are resolved, so `import boto3 as b; b.client("s3")` and
     `from boto3 import client as make` are found. Creation at module scope, the lazy global

@@ -80,7 +80,8 @@ class SdkClientWithoutTimeout(PythonRule):
     `config=botocore.config.Config(connect_timeout=..., read_timeout=...)` — inline or through
     a `Config` object bound once (`CONFIG = Config(...)`) — *when the function's timeout is
     known to be shorter than the SDK's worst case*. That timeout comes from the template that
-    names the module's handlers (the shortest of the functions it serves), else from the
+    names the module's handlers (the shortest of the functions it serves, also those whose
+    handlers in other modules call into it), else from the
     `function-timeout` option; with neither (the option's default `0`) the rule reports
     nothing. It is off by default: enable it with `select`/`extend-select`.
 

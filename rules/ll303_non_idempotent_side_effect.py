@@ -96,6 +96,13 @@ class NonIdempotentSideEffect(PythonRule):
     `SET a = :v` update and `delete_item` are idempotent (doing them twice leaves the same
     state) and not flagged.
 
+    Side effects in the project's other modules count when a handler imports and calls them
+    per invocation (`from .notify import announce`): they are checked with that handler's
+    event source, once however many functions share the helper, and the message names the
+    handler. A call made only through an `@idempotent`/`@idempotent_function` function of
+    the calling module is guarded there; other guards of the caller (a dedup marker,
+    `idempotent_function(...)(fn)`) are not seen from the helper's module.
+
     ## Why is this bad in Lambda
     Queues, streams, notifications and asynchronous invocations deliver each event *at least*
     once: SQS redelivers a message whose visibility timeout expires, a failed batch is

@@ -110,6 +110,10 @@ class RecursiveS3Write(PythonRule):
     - It stays quiet when the handler itself skips keys with that prefix or suffix
       (`if key.startswith("processed/"): return`) and when the destination bucket is not the
       one from the event (another bucket from an environment variable).
+    - In a helper of another module that the handler calls, it judges only a bucket named by
+      an environment variable that the linked template points at the trigger; a bucket name
+      passed in from the event is not followed there (the handler's own key checks would not
+      be visible).
 
     With a linked template, the bucket may also come from the environment: a write to
     `os.environ["OUTPUT_BUCKET"]` is a loop when the template sets `OUTPUT_BUCKET` to the bucket

@@ -49,7 +49,8 @@ class MissingEnvironmentVariable(PythonRule):
     ## What it does
     For handlers that a template names (SAM/CloudFormation, Serverless, Terraform), flags
     `os.environ["NAME"]` reads — at module scope, in the handler, or in any function the
-    handler calls — of a variable that the template does not define for that function
+    handler calls, also in the project's other modules that it imports and calls per
+    invocation (and at the module scope of those, which runs at its cold start) — of a variable that the template does not define for that function
     (Globals and Serverless `provider.environment` included). Reads with a default
     (`os.environ.get("NAME", ...)`, `os.getenv`), reads inside `try` or after an `if` that
     checks the variable in the same function, variables that the module sets itself

@@ -351,3 +351,16 @@ def test_a_helper_lands_in_the_shard_of_its_handler(tmp_path, monkeypatch, capsy
     whole = run()
     assert whole == [("code/a/db.py", 5, "LL402")]
     assert sorted(f for index in range(1, count + 1) for f in run("--shard", f"{index}/{count}")) == whole
+
+
+def test_idempotent_handler_guards_its_helpers(lint):
+    worker = (
+        "import json\nfrom aws_lambda_powertools.utilities.idempotency import idempotent\n"
+        "from notify import announce\n\n\n@idempotent(persistence_store=None)\n"
+        "def handle(event, context):\n    for record in event['Records']:\n        announce(json.loads(record['body']))\n"
+    )
+    files = {"template.yaml": _QUEUE_AND_API, "src/worker.py": worker, "src/notify.py": _NOTIFY,
+             "src/api.py": "def handle(event, context):\n    return 1\n"}
+    assert lint(files, select=["LL303"]) == []
+    files["src/worker.py"] = worker.replace("@idempotent(persistence_store=None)\n", "")
+    assert marks(lint(files, select=["LL303"])) == [("src/notify.py", 7, "LL303")]

@@ -209,15 +209,16 @@ class ModuleFacts:
                 entries = self._entries_by_function[function.qualname]
                 sources: List[str] = []
                 for entry in entries:
-                    sources.extend(s for s in entry.sources if s not in sources)
+                    if not entry.idempotent:  # deduplicated by the caller: not delivered twice here
+                        sources.extend(s for s in entry.sources if s not in sources)
                 info = EventSourceInfo(function.qualname, (), origin="template" if any(e.links for e in entries) else "code-guess")
                 if sources:
                     probe = EventSourceInfo(function.qualname, tuple(sources))
                     if probe.at_least_once:
                         first = probe.at_least_once_source
-                        chosen = next(e for e in entries if first in e.sources)
+                        chosen = next(e for e in entries if first in e.sources and not e.idempotent)
                     else:
-                        chosen = next(e for e in entries if e.sources)
+                        chosen = next(e for e in entries if e.sources and not e.idempotent)
                     ordered = tuple(sorted(sources, key=lambda s: (s != probe.at_least_once_source,)))
                     info = EventSourceInfo(
                         function.qualname, ordered, chosen.source_origin or "code-guess", chosen.evidence,

@@ -100,6 +100,9 @@ class CrossEntry:
     #: request taint of the arguments: ("0", paths) for positional, ("kw:name", paths) keywords;
     #: a path starts at the role (``("event", "Records", "*", "body")``)
     tainted: Tuple[Tuple[str, Tuple[Origin, ...]], ...] = ()
+    #: every path from the root to the call passes a Powertools ``@idempotent`` function: the
+    #: call's effects are deduplicated there, so the entry does not make the callee at-least-once
+    idempotent: bool = False
     #: the module the call is written in (absolute, normalised) and its code roots
     caller_file: str = ""
     roots: Tuple[str, ...] = ()
@@ -306,11 +309,14 @@ def exported(
         return []
     taint_collector = collector._extensions.get(TAINT_KEY)  # type: ignore[attr-defined]
     flow = getattr(taint_collector, "flow", None)
-    found: Dict[Tuple[str, int, Tuple[str, ...]], CrossEntry] = {}
+    found: Dict[Tuple[str, int, Tuple[str, ...], bool], CrossEntry] = {}
+    #: (level, target) -> whether a file on disk holds it: third-party calls are dropped early
+    on_disk: Dict[Tuple[int, Tuple[str, ...]], bool] = {}
     for root in facts.roots:
         reached = flow.reach([root]) if flow is not None else [
             facts.functions[q] for q in sorted(facts.reached_from(root)) if q in facts.functions
         ]
+        unguarded: Optional[Set[str]] = None
         if not any(collected.functions.get(f.qualname) and collected.functions[f.qualname].calls for f in reached):
             continue
         base: Optional[CrossEntry] = None
@@ -325,15 +331,31 @@ def exported(
                     continue
                 if len(target) < 2 and ref.level == 0:
                     continue
+                if (ref.level, target) not in on_disk:
+                    probe = CrossEntry(ref.level, target, "", caller_file=module_file, roots=tuple(roots_of_code))
+                    on_disk[(ref.level, target)] = resolve_entry(probe, os.path.exists) is not None
+                if not on_disk[(ref.level, target)]:
+                    continue  # boto3, requests, ...: not a file of the project
+                if unguarded is None and flow is not None:
+                    unguarded = {f.qualname for f in flow.reach([root], stop=_is_idempotent)}
                 if base is None:
                     base = _base_entry(facts, flow, root, module_file, roots_of_code)
                 tainted = _tainted_arguments(flow, call, function, root) if flow is not None else ()
-                key = (root.qualname, ref.level, target)
+                idempotent = unguarded is not None and function.qualname not in unguarded
+                key = (root.qualname, ref.level, target, idempotent)
                 previous = found.get(key)
                 if previous is not None:
                     tainted = _merge_taint(previous.tainted, tainted)
-                found[key] = replace(base, level=ref.level, target=target, tainted=tainted)
+                found[key] = replace(base, level=ref.level, target=target, tainted=tainted, idempotent=idempotent)
     return [found[key] for key in sorted(found)]
+
+
+#: Powertools' idempotency decorators (as LL303 knows them), by their last name
+IDEMPOTENT_DECORATORS = frozenset({"idempotent", "idempotent_function"})
+
+
+def _is_idempotent(function: FunctionInfo) -> bool:
+    return any(d.rsplit(".", 1)[-1] in IDEMPOTENT_DECORATORS for d in function.decorators)
 
 
 def _base_entry(
@@ -352,7 +374,7 @@ def _base_entry(
             evidence = f"{evidence} in {facts.path}"
     return CrossEntry(
         0, (), via, facts.links_of(root), sources, origin, evidence, location, (),
-        module_file, tuple(roots_of_code),
+        caller_file=module_file, roots=tuple(roots_of_code),
     )
 
 
@@ -458,6 +480,7 @@ def entry_data(entry: CrossEntry) -> Dict[str, Any]:
             entry.template_location[0], cache._span_data(entry.template_location[1])
         ],
         "tainted": [[slot, [list(p) for p in paths]] for slot, paths in entry.tainted],
+        "idempotent": entry.idempotent,
         "caller_file": entry.caller_file,
         "roots": list(entry.roots),
         "module_file": entry.module_file,
@@ -479,6 +502,7 @@ def entry_from(data: Mapping[str, Any]) -> CrossEntry:
         data["evidence"],
         None if location is None else (location[0], cache._span(location[1])),
         tuple((slot, tuple(tuple(p) for p in paths)) for slot, paths in data["tainted"]),
+        bool(data["idempotent"]),
         data["caller_file"],
         tuple(data["roots"]),
         data["module_file"],
