@@ -364,3 +364,51 @@ def test_idempotent_handler_guards_its_helpers(lint):
     assert lint(files, select=["LL303"]) == []
     files["src/worker.py"] = worker.replace("@idempotent(persistence_store=None)\n", "")
     assert marks(lint(files, select=["LL303"])) == [("src/notify.py", 7, "LL303")]
+
+
+_S3_TEMPLATE = (
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  Thumbs:\n"
+    "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+    "      Handler: app.handler\n      Runtime: python3.12\n      Timeout: 30\n"
+    "      Environment:\n        Variables:\n          OUTPUT_BUCKET: !Ref Uploads\n"
+    "      Policies:\n        - S3CrudPolicy:\n            BucketName: !Ref Uploads\n"
+    "      Events:\n        Upload:\n          Type: S3\n          Properties:\n"
+    "            Bucket: !Ref Uploads\n            Events: s3:ObjectCreated:*\n"
+    "  Uploads:\n    Type: AWS::S3::Bucket\n"
+)
+_S3_HANDLER = (
+    "from thumbs import store\n\n\ndef handler(event, context):\n    for record in event['Records']:\n"
+    "        store(record['s3']['bucket']['name'], record['s3']['object']['key'])\n"
+)
+
+
+def test_recursive_write_in_a_helper_to_the_bucket_the_template_points_at_the_trigger(lint):
+    thumbs = (
+        "import os\nimport boto3\n\ns3 = boto3.client('s3')\n\n\ndef store(bucket, key):\n"
+        "    s3.put_object(Bucket=os.environ['OUTPUT_BUCKET'], Key=f'thumb/{key}', Body=b'')\n"
+    )
+    found = lint({"template.yaml": _S3_TEMPLATE, "src/app.py": _S3_HANDLER, "src/thumbs.py": thumbs},
+                 select=["LL304", "LL402", "LL403", "LL604"])
+    assert marks(found) == [("src/thumbs.py", 8, "LL304")]
+    assert [(r.path, r.span.line) for r in found[0].related][:1] == [("template.yaml", 17)]
+
+
+def test_bucket_name_passed_in_from_the_event_is_not_judged_in_the_helper(lint):
+    """The handler may skip its own outputs (``if key.startswith("thumb/"): continue``) where the
+    helper cannot see it: LL304 stays quiet in the helper (a documented blind spot)."""
+    thumbs = (
+        "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef store(bucket, key):\n"
+        "    s3.put_object(Bucket=bucket, Key=f'thumb/{key}', Body=b'')\n"
+    )
+    template = _S3_TEMPLATE.replace("      Environment:\n        Variables:\n          OUTPUT_BUCKET: !Ref Uploads\n", "")
+    found = lint({"template.yaml": template, "src/app.py": _S3_HANDLER, "src/thumbs.py": thumbs}, select=["LL304"])
+    assert found == []
+
+
+def test_sdk_timeout_of_a_helper_compared_with_its_callers_function(lint):
+    helper = "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef save(item):\n    return s3, item\n"
+    code = "from db import save\n\n\ndef handler(event, context):\n    return save(event)\n"
+    found = lint({"template.yaml": sam("app.handler"), "src/app.py": code, "src/db.py": helper}, select=["LL302"])
+    assert marks(found) == [("src/db.py", 3, "LL302")]
+    helper_alone = {"template.yaml": sam("app.handler"), "src/app.py": "def handler(event, context):\n    return 1\n", "src/db.py": helper}
+    assert lint(helper_alone, select=["LL302"]) == []
