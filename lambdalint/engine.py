@@ -709,10 +709,11 @@ def _follow_helpers(
     results: List[ItemResult],
     pool: Optional[ProcessPoolExecutor],
     jobs: int,
-) -> None:
+) -> Dict[int, Tuple[CrossEntry, ...]]:
     """Lint again, with their entries, the modules of the run whose functions other modules'
     handlers call per invocation (lambdalint.python.crossmodule), until nothing changes or
-    :data:`MAX_HOPS` rounds have run. ``results`` (one per job) is updated in place."""
+    :data:`MAX_HOPS` rounds have run. ``results`` (one per job) is updated in place; the
+    entries each job was last linted with are returned (by job index)."""
     index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
 
     def exists(path: str) -> bool:
@@ -731,7 +732,7 @@ def _follow_helpers(
         goal = {index: tuple(sorted(found, key=CrossEntry.sort_key)) for index, found in wanted.items() if found}
         changed = sorted(index for index in set(goal) | set(given) if goal.get(index, ()) != given.get(index, ()))
         if not changed:
-            return
+            return given
         work = [(all_jobs[index][0], all_jobs[index][1], goal.get(index, ())) for index in changed]
         if pool is None:
             redone: Iterable[ItemResult] = [lint_item(session, item, links, entries) for item, links, entries in work]
@@ -740,6 +741,46 @@ def _follow_helpers(
         for index, result in zip(changed, redone):
             results[index] = result
             given[index] = goal.get(index, ())
+    return given
+
+
+def project_entries(session: Session, files: Sequence[SourceFile], links: ProjectLinks, jobs: int = 1) -> Dict[str, Tuple[CrossEntry, ...]]:
+    """For --fix, which lints file by file: the entries of each module (normalised path) that
+    the handlers of other modules call per invocation. Costs a lint of the Python files (through
+    the cache), paid only when some module of the run imports another one."""
+    from lambdalint.python.crossmodule import imported_modules
+
+    python = [item for item in work_items(files) if item[0].kind == "python"]
+    all_jobs = [(item, links.for_module(item[0].path)) for item in python]
+    if not session.python_rules or not all_jobs:
+        return {}
+    in_run = {normalized(item[0].path) for item in python}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in in_run
+
+    def imports_another(item: WorkItem, found: Tuple[LinkedFunction, ...]) -> bool:
+        module_file = normalized(item[0].path)
+        try:
+            text = item[0].path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return False
+        return bool(imported_modules(text, module_file, code_roots(module_file, found, os.path.exists), exists))
+
+    if not any(imports_another(item, found) for item, found in all_jobs):
+        return {}
+    parallel = jobs > 1 and len(all_jobs) >= PARALLEL_THRESHOLD
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) if parallel else None
+    try:
+        if pool is None:
+            results = [lint_item(session, item, found) for item, found in all_jobs]
+        else:
+            results = list(pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs)))
+        given = _follow_helpers(session, all_jobs, results, pool, jobs)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return {normalized(all_jobs[index][0][0].path): entries for index, entries in given.items() if entries}
 
 
 def _close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:

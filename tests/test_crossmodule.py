@@ -412,3 +412,25 @@ def test_sdk_timeout_of_a_helper_compared_with_its_callers_function(lint):
     assert marks(found) == [("src/db.py", 3, "LL302")]
     helper_alone = {"template.yaml": sam("app.handler"), "src/app.py": "def handler(event, context):\n    return 1\n", "src/db.py": helper}
     assert lint(helper_alone, select=["LL302"]) == []
+
+
+def test_fix_hoists_a_client_made_per_invocation_in_a_helper(tmp_path, monkeypatch, capsys):
+    """--fix lints file by file: the helper's entries are found first, so it fixes what
+    ``check`` reports in the helper."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "from clients import table\n\n\ndef lambda_handler(event, context):\n    return table()\n"
+    )
+    helper = tmp_path / "src" / "clients.py"
+    helper.write_text("import boto3\n\n\ndef table():\n    return boto3.client('dynamodb')\n")
+    assert _check_only(capsys, "LL101") == [("src/clients.py", 5, "LL101")]
+    main(["check", "--no-cache", "--select", "LL101", "--fix"])
+    capsys.readouterr()
+    assert "dynamodb" in helper.read_text() and "def table():\n    return boto3.client" not in helper.read_text()
+    assert _check_only(capsys, "LL101") == []
+
+
+def _check_only(capsys, rules):
+    main(["check", "--no-cache", "--format", "json", "--select", rules])
+    return [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
