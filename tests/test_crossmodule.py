@@ -434,3 +434,14 @@ def test_fix_hoists_a_client_made_per_invocation_in_a_helper(tmp_path, monkeypat
 def _check_only(capsys, rules):
     main(["check", "--no-cache", "--format", "json", "--select", rules])
     return [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+
+
+def test_a_module_level_rebinding_of_the_imported_name_is_not_followed(lint):
+    clients = "import boto3\n\n\ndef make():\n    return boto3.client('s3')\n"
+    redefined = (
+        "from clients import make\n\n\ndef make():\n    return None\n\n\n"
+        "def lambda_handler(event, context):\n    return make()\n"
+    )
+    assert lint({"src/app.py": redefined, "src/clients.py": clients}, select=["LL101"]) == []
+    reassigned = "from clients import make\n\nmake = None\n\n\ndef lambda_handler(event, context):\n    return make()\n"
+    assert lint({"src/app.py": reassigned, "src/clients.py": clients}, select=["LL101"]) == []

@@ -132,6 +132,9 @@ class ImportCollector(cst.BatchableCSTVisitor):
         super().__init__()
         self.collector = collector
         self.module_imports: Dict[str, ImportRef] = {}
+        #: names that module scope binds otherwise too (``def save``, ``save = wrap(save)``):
+        #: which binding a call sees is not known, so such names are not followed
+        self.module_rebound: Set[str] = set()
         self.functions: Dict[str, _FunctionImports] = {}
         self._type_checking = 0
         self._type_checking_nodes: Set[cst.If] = set()
@@ -160,6 +163,8 @@ class ImportCollector(cst.BatchableCSTVisitor):
         scope = self._scope(self.collector.current_function)
         if scope is not None:
             scope.bound.add(node.name.value)
+        elif self._class_depth == 0:
+            self.module_rebound.add(node.name.value)
         self._class_depth += 1
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -169,6 +174,8 @@ class ImportCollector(cst.BatchableCSTVisitor):
         function = self.collector.current_function
         if function is None:
             return
+        if function.parent is None and function.class_name is None:
+            self.module_rebound.add(node.name.value)
         parent = self._scope(function.parent)
         if parent is not None:
             parent.bound.add(node.name.value)
@@ -216,6 +223,11 @@ class ImportCollector(cst.BatchableCSTVisitor):
     def _bind_target(self, target: cst.BaseExpression) -> None:
         scope = self._scope(self.collector.current_function)
         if scope is None:
+            if isinstance(target, cst.Name) and self._class_depth == 0:
+                self.module_rebound.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)) and self._class_depth == 0:
+                for element in target.elements:
+                    self._bind_target(element.value)
             return
         if isinstance(target, cst.Name):
             scope.bound.add(target.value)
@@ -296,6 +308,8 @@ def _import_of(
             if name in found.bound:
                 return None
         scope = scope.parent
+    if name in collected.module_rebound:
+        return None
     return collected.module_imports.get(name)
 
 
