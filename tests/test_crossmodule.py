@@ -324,7 +324,8 @@ def test_a_change_in_the_handler_module_rechecks_the_helper(tmp_path, monkeypatc
     app.write_text("from db import save\n\n\ndef handler(event, context):\n    return save(event)\n")
     assert _check(capsys) == [("src/db.py", 5, "LL402")]
     assert _check(capsys) == [("src/db.py", 5, "LL402")]  # warm: the export comes from the cache
-    assert len(list((tmp_path / CACHE_FOLDER).rglob("*.json"))) == 4  # template, app, db alone and with its entry
+    # template, app, db: the helper waits for its importer and is linted once, with its entry
+    assert len(list((tmp_path / CACHE_FOLDER).rglob("*.json"))) == 3
     app.write_text("from db import save\n\n\ndef handler(event, context):\n    return 1\n\n\nsave(None)\n")
     assert _check(capsys) == []
     app.write_text("import db\n\n\ndef handler(event, context):\n    return db.save(event)\n")
@@ -445,3 +446,15 @@ def test_a_module_level_rebinding_of_the_imported_name_is_not_followed(lint):
     assert lint({"src/app.py": redefined, "src/clients.py": clients}, select=["LL101"]) == []
     reassigned = "from clients import make\n\nmake = None\n\n\ndef lambda_handler(event, context):\n    return make()\n"
     assert lint({"src/app.py": reassigned, "src/clients.py": clients}, select=["LL101"]) == []
+
+
+def test_hardcoded_name_in_a_helper_names_the_callers_variable(lint):
+    """LL201 in a helper suggests the variable that the calling function's template sets to
+    that value, and its unsafe fix reads that variable (not one the template lacks)."""
+    helper = "import boto3\n\ntable = boto3.resource('dynamodb').Table('orders-prod')\n\n\ndef save(item):\n    return table, item\n"
+    code = "from db import save\n\n\ndef handler(event, context):\n    return save(event)\n"
+    template = sam("app.handler").replace("          TABLE: !Ref Table\n", "          TABLE: orders-prod\n")
+    found = lint({"template.yaml": template, "src/app.py": code, "src/db.py": helper}, select=["LL201"])
+    assert marks(found) == [("src/db.py", 3, "LL201")]
+    assert "`TABLE`" in found[0].hint
+    assert found[0].fix is not None and 'os.environ["TABLE"]' in found[0].fix.edits[-1].content
