@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -682,12 +682,21 @@ def lint_files(
         requested = set(per_file)
         companions = _companions(session, links, python) if shard is None and session.python_rules else []
         all_jobs = jobs_with_links + companions
+        # modules that others of the run import wait until their importers are linted: a helper
+        # is then linted once, with the entries its callers export (instead of twice)
+        deferred = _imported_by_others(all_jobs) if session.python_rules else set()
+        first = [job for index, job in enumerate(all_jobs) if index not in deferred]
         if pool is None:
-            python_results: List[ItemResult] = [lint_item(session, item, found) for item, found in all_jobs]
+            done: List[ItemResult] = [lint_item(session, item, found) for item, found in first]
         else:
-            python_results = list(pool.map(_lint_in_worker, all_jobs, chunksize=_chunk(all_jobs, jobs)))
+            done = list(pool.map(_lint_in_worker, first, chunksize=_chunk(first, jobs)))
+        results_so_far: List[Optional[ItemResult]] = [None] * len(all_jobs)
+        for index, result in zip([i for i in range(len(all_jobs)) if i not in deferred], done):
+            results_so_far[index] = result
         if session.python_rules:
-            _follow_helpers(session, all_jobs, python_results, pool, jobs)
+            _follow_helpers(session, all_jobs, results_so_far, pool, jobs)
+        python_results: List[ItemResult] = [result for result in results_so_far if result is not None]
+        assert len(python_results) == len(all_jobs)
         for index, result in enumerate(python_results):
             if index >= len(jobs_with_links):
                 # a handler linted only for the template in the run: keep what concerns that template
@@ -706,14 +715,15 @@ def lint_files(
 def _follow_helpers(
     session: Session,
     all_jobs: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]],
-    results: List[ItemResult],
+    results: List[Optional[ItemResult]],
     pool: Optional[ProcessPoolExecutor],
     jobs: int,
 ) -> Dict[int, Tuple[CrossEntry, ...]]:
     """Lint again, with their entries, the modules of the run whose functions other modules'
     handlers call per invocation (lambdalint.python.crossmodule), until nothing changes or
     :data:`MAX_HOPS` rounds have run. ``results`` (one per job) is updated in place; the
-    entries each job was last linted with are returned (by job index)."""
+    entries each job was last linted with are returned (by job index). A job whose result is
+    None (deferred) is linted in the first round, with the entries known by then."""
     index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
 
     def exists(path: str) -> bool:
@@ -723,14 +733,17 @@ def _follow_helpers(
     for _ in range(MAX_HOPS):
         wanted: Dict[int, List[CrossEntry]] = defaultdict(list)
         for result in results:
-            for export in result.exports:
+            for export in result.exports if result is not None else ():
                 entry = resolve_entry(export, exists)
                 if entry is not None:
                     index = index_of[normalized(Path(entry.module_file))]
                     if entry not in wanted[index]:
                         wanted[index].append(entry)
         goal = {index: tuple(sorted(found, key=CrossEntry.sort_key)) for index, found in wanted.items() if found}
-        changed = sorted(index for index in set(goal) | set(given) if goal.get(index, ()) != given.get(index, ()))
+        changed = sorted(
+            index for index in set(goal) | set(given) | {i for i, r in enumerate(results) if r is None}
+            if results[index] is None or goal.get(index, ()) != given.get(index, ())
+        )
         if not changed:
             return given
         work = [(all_jobs[index][0], all_jobs[index][1], goal.get(index, ())) for index in changed]
@@ -742,6 +755,29 @@ def _follow_helpers(
             results[index] = result
             given[index] = goal.get(index, ())
     return given
+
+
+def _imported_by_others(all_jobs: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]) -> Set[int]:
+    """The jobs whose module another module of the run imports (by its import lines)."""
+    from lambdalint.python.crossmodule import imported_modules
+
+    index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in index_of
+
+    found: Set[int] = set()
+    for item, links in all_jobs:
+        module_file = normalized(item[0].path)
+        try:
+            text = item[0].path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        for target in imported_modules(text, module_file, code_roots(module_file, links, os.path.exists), exists):
+            index = index_of[normalized(Path(target))]
+            if all_jobs[index][0][0].path != item[0].path:
+                found.add(index)
+    return found
 
 
 def project_entries(session: Session, files: Sequence[SourceFile], links: ProjectLinks, jobs: int = 1) -> Dict[str, Tuple[CrossEntry, ...]]:
