@@ -458,3 +458,29 @@ def test_hardcoded_name_in_a_helper_names_the_callers_variable(lint):
     assert marks(found) == [("src/db.py", 3, "LL201")]
     assert "`TABLE`" in found[0].hint
     assert found[0].fix is not None and 'os.environ["TABLE"]' in found[0].fix.edits[-1].content
+
+
+def test_modules_that_import_each_other_terminate(lint):
+    """app.handler -> service.run -> app.audit (back into the handler's module): the cycle ends,
+    and what app.audit reaches counts as per invocation there too."""
+    app = (
+        "import boto3\nimport service\n\n\ndef handler(event, context):\n    return service.run(event)\n\n\n"
+        "def audit(item):\n    return boto3.client('s3'), item\n"
+    )
+    service = "import app\n\n\ndef run(event):\n    return app.audit(event)\n"
+    found = lint({"template.yaml": sam("app.handler"), "src/app.py": app, "src/service.py": service}, select=["LL101"])
+    assert marks(found) == [("src/app.py", 10, "LL101")]
+
+
+def test_async_and_class_based_handlers(lint):
+    helper = "import boto3\n\n\nasync def fetch(key):\n    return boto3.client('s3'), key\n"
+    async_handler = "from store import fetch\n\n\nasync def lambda_handler(event, context):\n    return await fetch(event['key'])\n"
+    assert marks(lint({"src/app.py": async_handler, "src/store.py": helper}, select=["LL101"])) == [
+        ("src/store.py", 5, "LL101")
+    ]
+    class_based = (
+        "import store\n\n\nclass Handler:\n    def handle(self, event, context):\n        return self._work(event)\n\n"
+        "    def _work(self, event):\n        return store.fetch(event['key'])\n\n\nhandler = Handler().handle\n"
+    )
+    files = {"template.yaml": sam("app.handler"), "src/app.py": class_based, "src/store.py": helper}
+    assert marks(lint(files, select=["LL101"])) == [("src/store.py", 5, "LL101")]
