@@ -484,3 +484,33 @@ def test_async_and_class_based_handlers(lint):
     )
     files = {"template.yaml": sam("app.handler"), "src/app.py": class_based, "src/store.py": helper}
     assert marks(lint(files, select=["LL101"])) == [("src/store.py", 5, "LL101")]
+
+
+def test_serverless_handler_imports_from_the_service_root(lint):
+    """Serverless puts the service folder on sys.path: ``handler: src/handlers/orders.create``
+    imports ``src.lib.db`` from there."""
+    serverless = (
+        "service: orders\nprovider:\n  name: aws\n  runtime: python3.12\n  environment:\n    TABLE: orders\n"
+        "functions:\n  create:\n    handler: src/handlers/orders.create\n"
+    )
+    files = {
+        "serverless.yml": serverless,
+        "src/handlers/orders.py": "from src.lib.db import save\n\n\ndef create(event, context):\n    return save(event)\n",
+        "src/lib/db.py": _READS_MISSING,
+    }
+    found = lint(files, select=LINK_RULES)
+    assert marks(found) == [("src/lib/db.py", 5, "LL402")]
+    assert "`create` (serverless.yml:8)" in found[0].message
+
+
+def test_helper_shared_by_two_queue_functions_is_reported_once(lint):
+    template = _QUEUE_AND_API.replace("Handler: api.handle", "Handler: other.handle").replace(
+        "          Type: Api\n          Properties:\n            Path: /orders\n            Method: post\n",
+        "          Type: SQS\n          Properties:\n            Queue: !GetAtt Queue.Arn\n",
+    )
+    worker = (
+        "import json\nfrom notify import announce\n\n\ndef handle(event, context):\n"
+        "    for record in event['Records']:\n        announce(json.loads(record['body']))\n"
+    )
+    files = {"template.yaml": template, "src/worker.py": worker, "src/other.py": worker, "src/notify.py": _NOTIFY}
+    assert marks(lint(files, select=["LL303"])) == [("src/notify.py", 7, "LL303")]
