@@ -11,7 +11,7 @@ import posixpath
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Type, Union
 
 from lambdalint import cache
 from lambdalint.cache import ResultCache
@@ -33,6 +33,7 @@ from lambdalint.registry import catalog, rule_class
 from lambdalint.suppress import apply_noqa, noqa_lines
 
 if TYPE_CHECKING:
+    from lambdalint.python.entries import CrossEntry
     from lambdalint.python.source import PythonSource
     from lambdalint.rule import PythonRule, Rule, TemplateRule
 
@@ -46,6 +47,10 @@ log = logging.getLogger("lambdalint.engine")
 
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
+
+#: How many times a helper module may be linted again because another module's handlers call
+#: into it (a handler's helper, that helper's helper, ...): the hops followed across modules.
+MAX_HOPS = 4
 
 
 class Session:
@@ -106,10 +111,17 @@ def parse_error(path: str, span: Span, message: str) -> Finding:
 
 
 def lint_source(
-    session: Session, file: SourceFile, data: bytes, links: Sequence[LinkedFunction] = ()
+    session: Session,
+    file: SourceFile,
+    data: bytes,
+    links: Sequence[LinkedFunction] = (),
+    entries: Sequence["CrossEntry"] = (),
+    exports: Optional[List["CrossEntry"]] = None,
 ) -> List[Finding]:
     """All findings for one file's content, after suppressions. ``links`` are the template
-    functions whose handler is in this (Python) file."""
+    functions whose handler is in this (Python) file; ``entries`` the functions of it that
+    other modules' handlers call per invocation. When ``exports`` is a list, it receives this
+    module's own per-invocation calls into other modules (lambdalint.python.crossmodule)."""
     if file.kind == "template":
         return lint_template(session, file, data)
     if file.kind == "terraform":
@@ -125,7 +137,9 @@ def lint_source(
         findings = [parse_error(file.display_path, loaded.span, loaded.message)]
         text = ""
     else:
-        findings = run_python_rules(session, file.display_path, relative, loaded, links)
+        findings = run_python_rules(
+            session, file.display_path, relative, loaded, links, entries, exports, normalized(file.path)
+        )
         text = loaded.text
     own = [f for f in findings if f.path == file.display_path]
     return finalize(session, own, text, ignored, relative) + finalize_elsewhere(
@@ -347,17 +361,24 @@ def run_python_rules(
     relative_path: str,
     source: PythonSource,
     links: Sequence[LinkedFunction] = (),
+    entries: Sequence["CrossEntry"] = (),
+    exports: Optional[List["CrossEntry"]] = None,
+    module_file: str = "",
 ) -> List[Finding]:
     import libcst as cst
     from libcst.metadata import MetadataWrapper
 
     from lambdalint.python.analysis import FactCollector, ModuleFacts
+    from lambdalint.python.crossmodule import collector_for, exported
+    from lambdalint.python.entries import code_roots
     from lambdalint.rule import PythonContext
 
     facts = ModuleFacts(
-        display_path, source.text, source.module, session.config.handlers, relative_path, links
+        display_path, source.text, source.module, session.config.handlers, relative_path, links, entries
     )
     collector = FactCollector(facts)
+    if exports is not None and module_file:
+        collector_for(collector)
     wrapper = MetadataWrapper(source.module, unsafe_skip_copy=True)
     facts.wrapper = wrapper
     context = PythonContext(facts, collector, session.config.options, wrapper)
@@ -374,6 +395,9 @@ def run_python_rules(
     facts.finish()
     for rule in rules:
         rule.finish()
+    if exports is not None and module_file:
+        roots = code_roots(module_file, links, os.path.exists)
+        exports.extend(exported(facts, collector, module_file, roots))
     return context.findings
 
 
@@ -460,6 +484,8 @@ class ItemResult:
 
     per_file: Dict[str, List[Finding]]
     candidates: List[LinkCandidate] = field(default_factory=list)
+    #: a Python module's per-invocation calls into other modules (unresolved)
+    exports: List["CrossEntry"] = field(default_factory=list)
 
 
 def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
@@ -483,11 +509,13 @@ def lint_template_item(session: Session, item: WorkItem) -> ItemResult:
     return ItemResult(per_file, candidates)
 
 
-def cached_result(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> Optional[ItemResult]:
+def cached_result(
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction] = (), entries: Sequence["CrossEntry"] = ()
+) -> Optional[ItemResult]:
     """The item's result from the cache, or None (no cache, a miss, or an entry of another shape)."""
     if session.cache is None:
         return None
-    key, _ = _cache_key(session, item, links)
+    key, _ = _cache_key(session, item, links, entries)
     return _cache_entry(session, key)
 
 
@@ -496,36 +524,55 @@ def _cache_entry(session: Session, key: Optional[str]) -> Optional[ItemResult]:
     if cached is None:
         return None
     try:
+        exports = cached["exports"]
+        if exports:
+            from lambdalint.python.entries import entry_from
+
+            exports = [entry_from(e) for e in exports]
         return ItemResult(
             {path: [cache.finding_from(f) for f in found] for path, found in cached["per_file"].items()},
             [cache.candidate_from(c) for c in cached["candidates"]],
+            list(exports),
         )
     except (KeyError, TypeError, ValueError):
         return None  # an entry of another shape: recompute it
 
 
-def lint_item(session: Session, item: WorkItem, links: Sequence[LinkedFunction] = ()) -> ItemResult:
+def lint_item(
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction] = (), entries: Sequence["CrossEntry"] = ()
+) -> ItemResult:
     """Lint one work item, through the result cache when the run has one."""
-    key, contents = _cache_key(session, item, links) if session.cache is not None else (None, None)
+    key, contents = _cache_key(session, item, links, entries) if session.cache is not None else (None, None)
     hit = _cache_entry(session, key)
     if hit is not None:
         return hit
     if item[0].kind in TEMPLATE_KINDS:
         result = lint_template_item(session, item)
-    elif contents is not None:  # already read for the key: not read twice
-        result = ItemResult({item[0].display_path: lint_source(session, item[0], contents, links)})
     else:
-        result = ItemResult({item[0].display_path: lint_file(session, item[0], links)})
+        exports: List["CrossEntry"] = []
+        if contents is None:  # not read for a key yet
+            contents = _read(session, item[0])
+        if isinstance(contents, list):
+            result = ItemResult({item[0].display_path: contents})
+        else:
+            found = lint_source(session, item[0], contents, links, entries, exports)
+            result = ItemResult({item[0].display_path: found}, [], exports)
     if key is not None:
-        session.cache.put(key, {
+        data = {
             "per_file": {path: [cache.finding_data(f) for f in found] for path, found in result.per_file.items()},
             "candidates": [cache.candidate_data(c) for c in result.candidates],
-        })
+            "exports": [],
+        }
+        if result.exports:
+            from lambdalint.python.entries import entry_data
+
+            data["exports"] = [entry_data(e) for e in result.exports]
+        session.cache.put(key, data)
     return result
 
 
 def _cache_key(
-    session: Session, item: WorkItem, links: Sequence[LinkedFunction]
+    session: Session, item: WorkItem, links: Sequence[LinkedFunction], entries: Sequence["CrossEntry"] = ()
 ) -> Tuple[Optional[str], Optional[bytes]]:
     """What the item's findings depend on: its files (for Terraform, the folder's other .tf
     files too) and, for Python, the linked template facts; and the content of a one-file
@@ -546,6 +593,12 @@ def _cache_key(
             parts += [path.encode(), data]
     if links:
         parts.append(json.dumps([cache.link_data(link) for link in links], sort_keys=True).encode())
+    if entries:
+        from lambdalint.python.entries import entry_data
+
+        # what the handlers of other modules pass in: a change there re-checks this helper
+        parts.append(b"entries")
+        parts.append(json.dumps([entry_data(entry) for entry in entries], sort_keys=True).encode())
     return session.cache.key(parts), readable[0][1] if len(readable) == 1 else None
 
 
@@ -562,10 +615,10 @@ def _init_worker(config: Config) -> None:
     _worker_session = Session.create(config)
 
 
-def _lint_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...]]) -> ItemResult:
+def _lint_in_worker(job: Tuple[WorkItem, Tuple[LinkedFunction, ...], Tuple["CrossEntry", ...]]) -> ItemResult:
     assert _worker_session is not None
-    item, links = job
-    return lint_item(_worker_session, item, links)
+    item, links, entries = job
+    return lint_item(_worker_session, item, links, entries)
 
 
 class _Runner:
@@ -578,20 +631,21 @@ class _Runner:
         self.jobs = jobs
         self.pool = None
 
-    def map(self, work: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]) -> Iterator[ItemResult]:
+    def map(self, work: Sequence[Tuple[WorkItem, Tuple[LinkedFunction, ...], Tuple["CrossEntry", ...]]]) -> Iterator[ItemResult]:
+        """``work``: (item, links, entries) triples."""
         hits: Dict[int, ItemResult] = {}
         misses = []
-        for index, (item, links) in enumerate(work):
-            hit = cached_result(self.session, item, links)
+        for index, (item, links, entries) in enumerate(work):
+            hit = cached_result(self.session, item, links, entries)
             if hit is None:
-                misses.append((item, links))
+                misses.append((item, links, entries))
             else:
                 hits[index] = hit
         computed: Iterator[ItemResult]
         if self.jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
             computed = iter(self._pool().map(_lint_in_worker, misses, chunksize=_chunk(misses, self.jobs)))
         else:
-            computed = (lint_item(self.session, item, links) for item, links in misses)
+            computed = (lint_item(self.session, item, links, entries) for item, links, entries in misses)
         for index in range(len(work)):
             yield hits.pop(index) if index in hits else next(computed)
 
@@ -653,13 +707,16 @@ def lint_files(
     shard: Optional[Shard] = None,
 ) -> Dict[str, List[Finding]]:
     """Findings per display path, in two phases: templates first (their findings and the
-    links of their functions to Python files), then Python files with their links. The worker
-    pool gets the config once per process (not once per file) and work items in chunks; the
-    result does not depend on ``jobs``.
+    links of their functions to Python files), then Python files with their links; modules
+    that other modules of the run import are linted after their importers, with the
+    functions those call per invocation as entries (lambdalint.python.crossmodule). The
+    worker pool gets the config once per process (not once per file) and work items in
+    chunks; the result does not depend on ``jobs``.
 
     With a ``shard``, every template is still read (the links need them all) but only the
     shard's own files are reported: a template's group, and Python files in the group of the
-    template that links them, so that no cross-file finding falls between two shards."""
+    template that links them, so that no cross-file finding falls between two shards; groups
+    whose modules import each other (a handler and its helpers) share a shard."""
     jobs = jobs or default_jobs()
     items = work_items(files)
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
@@ -667,22 +724,28 @@ def lint_files(
     per_file: Dict[str, List[Finding]] = {file.display_path: [] for item in templates for file in item}
     runner = _Runner(session, jobs)
     try:
-        results = runner.map([(item, ()) for item in templates])
+        results = runner.map([(item, (), ()) for item in templates])
         links = _link(session, per_file, results)
         jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
         if shard is not None:
             groups = {file.display_path: _group_of_template(item) for item in templates for file in item}
-            owned_templates = {path for path, group in groups.items() if shard.owns(group)}
+            joined = _joined_by_imports(groups, jobs_with_links) if session.has_python_rules else {}
+            owned_templates = {path for path, group in groups.items() if shard.owns(joined.get(group, group))}
             per_file = {path: found for path, found in per_file.items() if path in owned_templates}
             jobs_with_links = [
-                (item, found) for item, found in jobs_with_links if shard.owns(_group_of_python(item, found, groups))
+                (item, found) for item, found in jobs_with_links
+                if shard.owns(joined.get(_group_of_python(item, found, groups), _group_of_python(item, found, groups)))
             ]
         for item, _ in jobs_with_links:
             per_file.setdefault(item[0].display_path, [])
         requested = set(per_file)
         companions = _companions(session, links, python) if shard is None and session.has_python_rules else []
         all_jobs = jobs_with_links + companions
-        for index, result in enumerate(runner.map(all_jobs)):
+        if session.has_python_rules:
+            python_results = _lint_with_helpers(runner, all_jobs)
+        else:
+            python_results = list(runner.map([(item, found, ()) for item, found in all_jobs]))
+        for index, result in enumerate(python_results):
             if index >= len(jobs_with_links):
                 # a handler linted only for the template in the run: keep what concerns that template
                 result.per_file = {
@@ -694,6 +757,127 @@ def lint_files(
         runner.close()
     close_recursive_loops(per_file)
     return per_file
+
+
+Job = Tuple[WorkItem, Tuple[LinkedFunction, ...]]
+
+
+def _lint_with_helpers(runner: "_Runner", all_jobs: Sequence[Job]) -> List[ItemResult]:
+    """One result per job. Modules that others of the run import wait until their importers
+    are linted: a helper is then linted once, with the entries its callers export (instead
+    of twice); helpers of helpers follow (:func:`_follow_helpers`)."""
+    deferred = _imported_by_others(all_jobs)
+    first = [index for index in range(len(all_jobs)) if index not in deferred]
+    results: List[Optional[ItemResult]] = [None] * len(all_jobs)
+    for index, result in zip(first, runner.map([(*all_jobs[index], ()) for index in first])):
+        results[index] = result
+    _follow_helpers(runner, all_jobs, results)
+    done = [result for result in results if result is not None]
+    assert len(done) == len(all_jobs)
+    return done
+
+
+def _follow_helpers(runner: "_Runner", all_jobs: Sequence[Job], results: List[Optional[ItemResult]]) -> Dict[int, Tuple["CrossEntry", ...]]:
+    """Lint again, with their entries, the modules of the run whose functions other modules'
+    handlers call per invocation (lambdalint.python.crossmodule), until nothing changes or
+    :data:`MAX_HOPS` rounds have run. ``results`` (one per job) is updated in place; the
+    entries each job was last linted with are returned (by job index). A job whose result is
+    None (deferred) is linted in the first round, with the entries known by then."""
+    index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in index_of
+
+    given: Dict[int, Tuple["CrossEntry", ...]] = {}
+    for _ in range(MAX_HOPS):
+        wanted: Dict[int, List["CrossEntry"]] = defaultdict(list)
+        for result in results:
+            exports = result.exports if result is not None else ()
+            if exports:
+                from lambdalint.python.entries import resolve_entry
+            for export in exports:
+                entry = resolve_entry(export, exists)
+                if entry is not None:
+                    index = index_of[normalized(Path(entry.module_file))]
+                    if entry not in wanted[index]:
+                        wanted[index].append(entry)
+        goal = {index: tuple(sorted(found, key=lambda entry: entry.sort_key())) for index, found in wanted.items() if found}
+        changed = sorted(
+            index for index in set(goal) | set(given) | {i for i, r in enumerate(results) if r is None}
+            if results[index] is None or goal.get(index, ()) != given.get(index, ())
+        )
+        if not changed:
+            return given
+        work = [(all_jobs[index][0], all_jobs[index][1], goal.get(index, ())) for index in changed]
+        for index, result in zip(changed, runner.map(work)):
+            results[index] = result
+            given[index] = goal.get(index, ())
+    return given
+
+
+def _module_imports(all_jobs: Sequence[Job]) -> Iterator[Tuple[int, int]]:
+    """(importer, imported) job indexes, from the files' import lines (before linting)."""
+    from lambdalint.python.entries import code_roots, imported_modules
+
+    index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
+
+    def exists(path: str) -> bool:
+        return normalized(Path(path)) in index_of
+
+    for importer, (item, links) in enumerate(all_jobs):
+        module_file = normalized(item[0].path)
+        try:
+            text = item[0].path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        for target in imported_modules(text, module_file, code_roots(module_file, links, os.path.exists), exists):
+            imported = index_of[normalized(Path(target))]
+            if imported != importer:
+                yield importer, imported
+
+
+def _imported_by_others(all_jobs: Sequence[Job]) -> Set[int]:
+    """The jobs whose module another module of the run imports (by its import lines)."""
+    return {imported for _, imported in _module_imports(all_jobs)}
+
+
+def _joined_by_imports(groups: Dict[str, str], jobs_with_links: Sequence[Job]) -> Dict[str, str]:
+    """For ``--shard``: groups that must share a shard because a module of one imports a
+    module of the other (a handler and the helper it calls per invocation), group -> the
+    smallest group of its connected set. Found from the files' import lines, before linting."""
+    parent: Dict[str, str] = {}
+
+    def find(group: str) -> str:
+        while parent.get(group, group) != group:
+            group = parent[group]
+        return group
+
+    def union(a: str, b: str) -> None:
+        a, b = find(a), find(b)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    own = [_group_of_python(item, found, groups) for item, found in jobs_with_links]
+    for importer, imported in _module_imports(jobs_with_links):
+        union(own[importer], own[imported])
+    return {group: find(group) for group in set(own) | set(groups.values())}
+
+
+def project_entries(session: Session, files: Sequence[SourceFile], links: ProjectLinks, jobs: int = 1) -> Dict[str, Tuple["CrossEntry", ...]]:
+    """For --fix, which lints file by file: the entries of each module (normalised path) that
+    the handlers of other modules call per invocation. Costs a lint of the Python files (through
+    the cache), paid only when some module of the run imports another one."""
+    python = [item for item in work_items(files) if item[0].kind == "python"]
+    all_jobs = [(item, links.for_module(item[0].path)) for item in python]
+    if not session.has_python_rules or not all_jobs or not any(True for _ in _module_imports(all_jobs)):
+        return {}
+    runner = _Runner(session, jobs)
+    try:
+        results: List[Optional[ItemResult]] = list(runner.map([(item, found, ()) for item, found in all_jobs]))
+        given = _follow_helpers(runner, all_jobs, results)
+    finally:
+        runner.close()
+    return {normalized(all_jobs[index][0][0].path): entries for index, entries in given.items() if entries}
 
 
 def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:

@@ -157,14 +157,17 @@ def _still_valid(file: SourceFile, text: str, original: str, findings: Sequence[
     return None
 
 
-def fix_source(session, file: SourceFile, data: bytes, *, unsafe: bool, links: Sequence = ()) -> FixOutcome:
+def fix_source(
+    session, file: SourceFile, data: bytes, *, unsafe: bool, links: Sequence = (), entries: Sequence = ()
+) -> FixOutcome:
     """Fix ``data`` (the content of ``file``) without touching the disk. ``links`` are the
-    template functions whose handler is in the file (they decide which functions are handlers)."""
+    template functions whose handler is in the file (they decide which functions are handlers);
+    ``entries`` its functions that other modules' handlers call per invocation."""
     from functools import partial
 
     from lambdalint import engine
 
-    lint_source = partial(engine.lint_source, links=links)
+    lint_source = partial(engine.lint_source, links=links, entries=entries)
     outcome = FixOutcome(file, data, data)
     findings = lint_source(session, file, data)
     if not any(is_applicable(f, unsafe) for f in findings):
@@ -243,18 +246,18 @@ def unified_diff(outcome: FixOutcome) -> str:
 def _fix_in_worker(job: Tuple[SourceFile, bool, tuple]) -> FixOutcome:
     from lambdalint import engine
 
-    file, unsafe, links = job
-    return fix_file(engine._worker_session, file, unsafe=unsafe, links=links)
+    file, unsafe, links, entries = job
+    return fix_file(engine._worker_session, file, unsafe=unsafe, links=links, entries=entries)
 
 
-def fix_file(session, file: SourceFile, *, unsafe: bool, links: Sequence = ()) -> FixOutcome:
+def fix_file(session, file: SourceFile, *, unsafe: bool, links: Sequence = (), entries: Sequence = ()) -> FixOutcome:
     try:
         data = file.path.read_bytes()
     except OSError:
         from lambdalint.engine import lint_file
 
         return FixOutcome(file, b"", b"", remaining=lint_file(session, file))
-    return fix_source(session, file, data, unsafe=unsafe, links=links)
+    return fix_source(session, file, data, unsafe=unsafe, links=links, entries=entries)
 
 
 def fix_files(session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int) -> List[FixOutcome]:
@@ -263,9 +266,14 @@ def fix_files(session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int) 
     from lambdalint import engine
 
     links = engine.project_links(session, files)
-    jobs_list = [(f, unsafe, links.for_module(f.path)) for f in files]
+    # helpers that other modules' handlers call per invocation (a lint pass, only when modules
+    # of the run import each other)
+    entries = engine.project_entries(session, files, links, jobs)
+    jobs_list = [(f, unsafe, links.for_module(f.path), entries.get(engine.normalized(f.path), ())) for f in files]
     if jobs <= 1 or len(files) < engine.PARALLEL_THRESHOLD:
-        return [fix_file(session, file, unsafe=unsafe, links=found) for file, _, found in jobs_list]
+        return [
+            fix_file(session, file, unsafe=unsafe, links=found, entries=given) for file, _, found, given in jobs_list
+        ]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(

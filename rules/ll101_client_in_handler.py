@@ -85,7 +85,10 @@ class ClientInHandler(PythonRule):
     Flags boto3/botocore clients and resources, `requests.Session`, `httpx.Client`,
     `urllib3.PoolManager`, and database or cache connections (pymysql, psycopg, redis, pymongo,
     SQLAlchemy engines) created inside a handler or inside a function the handler calls,
-    directly or through other functions of the module.
+    directly or through other functions of the module, or of the project's other modules
+    that it imports and calls (`from .clients import make_table`, `import helpers;
+    helpers.table()`: a few hops deep; not methods of objects from other modules, functions
+    passed by reference, or modules outside the run).
 
     Imports are resolved, so `import boto3 as b; b.client("s3")` and
     `from boto3 import client as make` are found. Creation at module scope, the lazy global
@@ -539,6 +542,11 @@ class ClientInHandler(PythonRule):
         where = f"handler `{function.qualname}`"
         if handler is not None and handler is not function:
             where = f"`{function.qualname}`, which handler `{handler.qualname}` calls"
+        via = self.facts.via(handler) if handler is not None and handler not in self.facts.handlers else None
+        if via is not None:
+            where = f"`{function.qualname}`, which {via} calls" if handler is function else (
+                f"`{function.qualname}`, reached from `{handler.qualname}`, which {via} calls"
+            )
         return f"{made[0].upper()}{made[1:]} is created on every invocation, in {where}"
 
     @staticmethod

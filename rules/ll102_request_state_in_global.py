@@ -42,7 +42,9 @@ class RequestStateInGlobal(PythonRule):
 
     ## What it does
     Flags data derived from a handler's `event` or `context` (followed through variables,
-    loops, f-strings, `json.loads`, helpers' parameters and return values) when code reached
+    loops, f-strings, `json.loads`, helpers' parameters and return values — also the
+    parameters of functions in the project's other modules that a handler calls with request
+    data, though not their return values back into the handler) when code reached
     on every invocation writes it into state that survives the invocation: a `global`
     rebinding, a module-level container (`CACHE[event["id"]] = ...`, `SEEN.append(record)`,
     `.add`/`.update`/`.extend`/`.setdefault`), an attribute of a module-level object or

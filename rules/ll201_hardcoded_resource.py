@@ -546,7 +546,7 @@ class HardcodedResource(PythonRule):
 
     def finish(self) -> None:
         # A linked template that already holds the value in a variable: name that variable.
-        by_value = {value: name for link in self.facts.links for name, value in link.environment_values}
+        by_value = {value: name for link in self.facts.all_links for name, value in link.environment_values}
         for hit in self._hits.values():
             hint = hit.hint
             value = hit.node.evaluated_value if isinstance(hit.node, cst.SimpleString) else None
@@ -570,7 +570,7 @@ class HardcodedResource(PythonRule):
         the template must define the variable for every function that runs this code."""
         if variable is None or not isinstance(hit.node, cst.SimpleString):
             return None
-        if any(link.environment is not None and variable not in link.environment for link in self.facts.links):
+        if any(link.environment is not None and variable not in link.environment for link in self.facts.all_links):
             return None  # the linked template does not define it: the fix would only trade this for LL402
         edits = [Edit(self.span_of(hit.node), f'os.environ["{variable}"]')]
         if "os" not in self.facts.module_level_names:

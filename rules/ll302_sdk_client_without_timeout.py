@@ -104,7 +104,8 @@ class SdkClientWithoutTimeout(PythonRule):
     `config=botocore.config.Config(connect_timeout=..., read_timeout=...)` — inline or through
     a `Config` object bound once (`CONFIG = Config(...)`) — *when the function's timeout is
     known to be shorter than the SDK's worst case*. That timeout comes from the template that
-    names the module's handlers (the shortest of the functions it serves), else from the
+    names the module's handlers (the shortest of the functions it serves, also those whose
+    handlers in other modules call into it), else from the
     `function-timeout` option; with neither (the option's default `0`) the rule reports
     nothing. It is off by default: enable it with `select`/`extend-select`.
 
@@ -255,7 +256,8 @@ class SdkClientWithoutTimeout(PythonRule):
 
     def _known_timeout(self) -> Tuple[int, Optional[LinkedFunction]]:
         """The shortest timeout of the template functions this module serves, else the option."""
-        linked = [link for link in self.facts.links if link.timeout]
+        served = (*self.facts.links, *(link for entry in self.facts.entries for link in entry.links))
+        linked = [link for link in served if link.timeout]
         if linked:
             shortest = min(linked, key=lambda link: link.timeout)
             return shortest.timeout, shortest

@@ -96,6 +96,13 @@ class NonIdempotentSideEffect(PythonRule):
     `SET a = :v` update and `delete_item` are idempotent (doing them twice leaves the same
     state) and not flagged.
 
+    Side effects in the project's other modules count when a handler imports and calls them
+    per invocation (`from .notify import announce`): they are checked with that handler's
+    event source, once however many functions share the helper, and the message names the
+    handler. A call made only through an `@idempotent`/`@idempotent_function` function of
+    the calling module is guarded there; other guards of the caller (a dedup marker,
+    `idempotent_function(...)(fn)`) are not seen from the helper's module.
+
     ## Why is this bad in Lambda
     Queues, streams, notifications and asynchronous invocations deliver each event *at least*
     once: SQS redelivers a message whose visibility timeout expires, a failed batch is
@@ -279,7 +286,7 @@ class NonIdempotentSideEffect(PythonRule):
         flow = self.flow
         wrapped = self._wrapped_by_idempotent_function()
         reported: Set[int] = set()
-        for handler in self.facts.handlers:
+        for handler in self.facts.roots:  # handlers, then functions other modules' handlers call
             info = event_source(flow, handler)
             if not info.at_least_once:
                 continue
@@ -556,6 +563,11 @@ class NonIdempotentSideEffect(PythonRule):
     def _report(self, effect: SideEffect, function: FunctionInfo, handler: FunctionInfo, info: EventSourceInfo) -> None:
         callee = self.facts.module.code_for_node(effect.call.func)
         where = "" if function is handler else f" (in `{function.qualname}`, reached from handler `{handler.qualname}`)"
+        via = self.facts.via(handler, info.at_least_once_source) if handler not in self.facts.handlers else None
+        if via is not None:
+            where = f" (in `{function.qualname}`, called per invocation by {via})" if function is handler else (
+                f" (in `{function.qualname}`, reached from `{handler.qualname}`, which {via} calls per invocation)"
+            )
         related = ()
         if info.template_location is not None:
             path, span = info.template_location

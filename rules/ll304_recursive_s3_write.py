@@ -114,6 +114,10 @@ class RecursiveS3Write(PythonRule):
     - It stays quiet when the handler itself skips keys with that prefix or suffix
       (`if key.startswith("processed/"): return`) and when the destination bucket is not the
       one from the event (another bucket from an environment variable).
+    - In a helper of another module that the handler calls, it judges only a bucket named by
+      an environment variable that the linked template points at the trigger; a bucket name
+      passed in from the event is not followed there (the handler's own key checks would not
+      be visible).
 
     With a linked template, the bucket may also come from the environment: a write to
     `os.environ["OUTPUT_BUCKET"]` is a loop when the template sets `OUTPUT_BUCKET` to the bucket
@@ -293,10 +297,12 @@ class RecursiveS3Write(PythonRule):
                 bucket, bucket_scope, key, key_scope = write
                 bucket_taint = flow.origins(bucket, bucket_scope)
                 origins = sorted((o for o in bucket_taint if _matches(o, BUCKET_PATHS)), key=lambda o: (len(o), o))
-                origins = [o for o in origins if self._triggered_by_s3(o[0])]
+                # request data that a handler of another module passed in: that handler's own guards
+                # (``if key.startswith(...)``) are not visible here, so stay quiet
+                origins = [o for o in origins if self._triggered_by_s3(o[0]) and not self._entered_from_outside(o[0])]
                 if origins:
                     self._judge(call, key_scope, origins[0], key)
-                elif self.facts.links:
+                elif self.facts.all_links:
                     self._judge_configured_bucket(call, bucket, bucket_scope, key, key_scope)
 
     # a bucket named by the environment, which the linked template points at the trigger ------------
@@ -358,6 +364,10 @@ class RecursiveS3Write(PythonRule):
             t for link in self.facts.links_of(handler) for t in link.triggers
             if t.kind == "s3" and t.fires_on_new_objects
         ]
+
+    def _entered_from_outside(self, qualname: str) -> bool:
+        function = self.facts.functions.get(qualname)
+        return function is not None and function not in self.facts.handlers and bool(self.facts.entries_of(function))
 
     def _triggered_by_s3(self, handler_qualname: str) -> bool:
         handler = self.facts.functions.get(handler_qualname)

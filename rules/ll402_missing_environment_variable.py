@@ -49,7 +49,8 @@ class MissingEnvironmentVariable(PythonRule):
     ## What it does
     For handlers that a template names (SAM/CloudFormation, Serverless, Terraform), flags
     `os.environ["NAME"]` reads — at module scope, in the handler, or in any function the
-    handler calls — of a variable that the template does not define for that function
+    handler calls, also in the project's other modules that it imports and calls per
+    invocation (and at the module scope of those, which runs at its cold start) — of a variable that the template does not define for that function
     (Globals and Serverless `provider.environment` included). Reads with a default
     (`os.environ.get("NAME", ...)`, `os.getenv`), reads inside `try` or after an `if` that
     checks the variable in the same function, variables that the module sets itself
@@ -129,7 +130,7 @@ class MissingEnvironmentVariable(PythonRule):
         self._tested: Set[Tuple[Optional[str], str]] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.facts.links:
+        if not (self.facts.links or self.facts.entries):
             return
         names = self.qualified_names(node.func)
         if any(n.startswith("dotenv.") for n in names) or "os.environ.update" in names:
@@ -142,7 +143,7 @@ class MissingEnvironmentVariable(PythonRule):
     def visit_If(self, node: cst.If) -> None:
         """``if "X" not in os.environ: return`` and ``if not os.environ.get("X"): raise``: the
         author checks the variable before reading it (anywhere in this scope)."""
-        if not self.facts.links:
+        if not (self.facts.links or self.facts.entries):
             return
         test = self.facts.module.code_for_node(node.test)
         if "environ" not in test and "getenv" not in test:
@@ -152,7 +153,7 @@ class MissingEnvironmentVariable(PythonRule):
             self._tested.add((scope, string))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if not self.facts.links or "os.environ" not in self.qualified_names(node.value):
+        if not (self.facts.links or self.facts.entries) or "os.environ" not in self.qualified_names(node.value):
             return
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return

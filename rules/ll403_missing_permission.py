@@ -47,7 +47,8 @@ class MissingPermission(PythonRule):
 
     ## What it does
     For handlers that a template names, resolves the boto3 calls they make (directly or in
-    functions they call) to IAM actions — `s3.put_object` is `s3:PutObject`,
+    functions they call, also functions of the project's other modules that they import and
+    call per invocation) to IAM actions — `s3.put_object` is `s3:PutObject`,
     `boto3.resource("dynamodb").Table(t).put_item` is `dynamodb:PutItem` — and compares them
     with the actions that the function's policies allow: inline statements, SAM policy
     templates (`S3ReadPolicy`, `DynamoDBCrudPolicy`, ...) and the AWS managed policies whose
@@ -133,7 +134,7 @@ class MissingPermission(PythonRule):
         self._resolver = AwsCallResolver(self.facts, self.qualified_names)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.facts.links:
+        if not (self.facts.links or self.facts.entries):
             return
         call = self._resolver.call(node, self.current_function)
         if call is not None:

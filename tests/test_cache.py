@@ -124,9 +124,9 @@ def test_one_changed_file_rechecks_only_what_depends_on_it(project, capsys, monk
     real_lint_source = engine.lint_source
     real_template_item = engine.lint_template_item
 
-    def recording_source(session, file, data, links=()):
+    def recording_source(session, file, data, *args):
         linted.append(file.display_path)
-        return real_lint_source(session, file, data, links)
+        return real_lint_source(session, file, data, *args)
 
     def recording_template(session, item):
         linted.append(item[0].display_path)

@@ -417,13 +417,12 @@ def test_parallel_run_finds_the_same(monkeypatch):
         assert linted(PROJECTS / name, jobs=2) == marked(PROJECTS / name), name
 
 
-# -- known blind spots (found by the projects, not fixed in this slice) --------------------------
+# -- across modules (lambdalint.python.crossmodule; more in tests/test_crossmodule.py) --------------
 
 
-@pytest.mark.xfail(strict=True, reason="code rules see one module: a helper imported from another module is not followed")
-def test_blind_spot_env_read_in_a_helper_of_another_module(lint):
+def test_env_read_in_a_helper_of_another_module(lint):
     """package_relative's handler calls ``save`` from ``.db``; a variable read there is missing
-    from the template, and nobody says so (only the handler's own module is linked)."""
+    from the template (was a blind spot; lambdalint.python.crossmodule follows the import)."""
     template = _SAM_ONE.replace("app.handler", "pkg/handler.main")
     files = {
         "template.yaml": template,

@@ -20,6 +20,7 @@ from lambdalint.python.positions import Positions
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
+    from lambdalint.python.entries import CrossEntry
 
 from lambdalint.config import HandlerPattern  # noqa: E402 - re-exported for rules and tests
 
@@ -103,8 +104,14 @@ class ModuleFacts:
         handler_patterns: Sequence[HandlerPattern] = (),
         relative_path: Optional[str] = None,
         links: Sequence["LinkedFunction"] = (),
+        entries: Sequence["CrossEntry"] = (),
     ) -> None:
         self.path = path
+        #: functions of this module that handlers of other modules call per invocation
+        #: (see lambdalint.python.crossmodule); they are reach roots, not handlers
+        self.entries: Tuple["CrossEntry", ...] = tuple(entries)
+        self.entry_functions: List[FunctionInfo] = []
+        self._entries_by_function: Dict[str, List["CrossEntry"]] = {}
         #: the template functions whose handler is in this module (see lambdalint.project)
         self.links: Tuple["LinkedFunction", ...] = tuple(links)
         #: the path relative to the config root, which handler patterns are matched against
@@ -159,11 +166,78 @@ class ModuleFacts:
             if target is not None and target not in self.handlers:
                 self.handlers.append(target)
         self.handlers.sort(key=lambda f: f.qualname)
-        self._reached = self._reach_from(self.handlers)
+        self._find_entry_functions()
+        self._reached = self._reach_from(self.roots)
         self._import_time = self._reach_from(
             f for name in self.import_time_calls for f in [self.functions.get(name)] if f is not None
         )
         self.finished = True
+
+    def _find_entry_functions(self) -> None:
+        for entry in self.entries:
+            name = entry.function
+            names = [f"{name}.__init__", f"{name}.__post_init__"] if name in self.classes else [name]
+            for qualname in names:
+                function = self.functions.get(qualname)
+                if function is None or (function.parent is not None):
+                    continue
+                self._entries_by_function.setdefault(qualname, []).append(entry)
+                if function not in self.entry_functions:
+                    self.entry_functions.append(function)
+        self.entry_functions.sort(key=lambda f: f.qualname)
+        if self.entry_functions:
+            from lambdalint.python.event_sources import EventSourceInfo
+
+            for function in self.entry_functions:
+                if function in self.handlers or function.qualname in self.event_source_overrides:
+                    continue
+                entries = self._entries_by_function[function.qualname]
+                sources: List[str] = []
+                for entry in entries:
+                    if not entry.idempotent:  # deduplicated by the caller: not delivered twice here
+                        sources.extend(s for s in entry.sources if s not in sources)
+                info = EventSourceInfo(function.qualname, (), origin="template" if any(e.links for e in entries) else "code-guess")
+                if sources:
+                    probe = EventSourceInfo(function.qualname, tuple(sources))
+                    if probe.at_least_once:
+                        first = probe.at_least_once_source
+                        chosen = next(e for e in entries if first in e.sources and not e.idempotent)
+                    else:
+                        chosen = next(e for e in entries if e.sources and not e.idempotent)
+                    ordered = tuple(sorted(sources, key=lambda s: (s != probe.at_least_once_source,)))
+                    info = EventSourceInfo(
+                        function.qualname, ordered, chosen.source_origin or "code-guess", chosen.evidence,
+                        None, chosen.template_location,
+                    )
+                self.event_source_overrides[function.qualname] = info
+
+    @property
+    def roots(self) -> List[FunctionInfo]:
+        """What runs per invocation from the outside: the handlers, then the entries."""
+        return self.handlers + [f for f in self.entry_functions if f not in self.handlers]
+
+    @property
+    def all_links(self) -> Tuple["LinkedFunction", ...]:
+        """The template functions that run any of this module's code: its own handlers' links
+        and those of the handlers in other modules that call into it."""
+        found = list(self.links)
+        for entries in self._entries_by_function.values():
+            for entry in entries:
+                found.extend(link for link in entry.links if link not in found)
+        return tuple(found)
+
+    def entries_of(self, function: FunctionInfo) -> Tuple["CrossEntry", ...]:
+        """The calls from other modules' handlers that enter this module at ``function``."""
+        return tuple(self._entries_by_function.get(function.qualname, ()))
+
+    def via(self, function: FunctionInfo, source: Optional[str] = None) -> Optional[str]:
+        """For an entry: which handler of which module calls it ("handler `main` (src/app.py)"),
+        preferring one fed by ``source`` (an event source kind) when given."""
+        entries = self._entries_by_function.get(function.qualname)
+        if not entries:
+            return None
+        fed = [e for e in entries if source in e.sources] if source else []
+        return min(e.via for e in (fed or entries))
 
     def _is_handler(self, function: FunctionInfo) -> bool:
         if any(p.matches(self.relative_path, function.qualname) for p in self.handler_patterns):
@@ -267,7 +341,10 @@ class ModuleFacts:
     def links_of(self, handler: FunctionInfo) -> Tuple["LinkedFunction", ...]:
         """The template functions implemented by ``handler`` (directly or through an alias)."""
         names = {handler.name} | {alias for alias, target in self.handler_aliases.items() if target == handler.qualname}
-        return tuple(link for link in self.links if link.function in names)
+        found = [link for link in self.links if link.function in names]
+        for entry in self._entries_by_function.get(handler.qualname, ()):
+            found.extend(link for link in entry.links if link not in found)
+        return tuple(found)
 
     def reached_from(self, handler: FunctionInfo) -> Set[str]:
         """Qualified names of the functions ``handler`` reaches (itself included)."""
@@ -280,9 +357,9 @@ class ModuleFacts:
         """The template functions whose invocations run ``function`` (None: module scope, which
         runs at every cold start of every function of the module)."""
         if function is None or self.runs_at_import(function):
-            return self.links
+            return self.all_links
         found: List["LinkedFunction"] = []
-        for handler in self.handlers:
+        for handler in self.roots:
             if function.qualname in self.reached_from(handler):
                 found.extend(link for link in self.links_of(handler) if link not in found)
         return tuple(found)
@@ -300,8 +377,9 @@ class ModuleFacts:
         return self.module_call_sites.get(name)
 
     def handler_reaching(self, function: FunctionInfo) -> Optional[FunctionInfo]:
-        """A handler from which ``function`` is reached (the first by name), for messages."""
-        for handler in self.handlers:
+        """A handler from which ``function`` is reached (the first by name), for messages; or
+        an entry (see :meth:`via`) when only a handler of another module reaches it."""
+        for handler in self.roots:
             if function.qualname in self.reached_from(handler):
                 return handler
         return None

@@ -597,12 +597,36 @@ class FlowFacts:
             env = self._env.setdefault(handler.qualname, {})
             for role, name in zip(("event", "context"), params[:2]):
                 env[name] = frozenset({(handler.qualname, role)})
+        self._seed_entries()
         try:
             self._collect_arguments()
             self._propagate()
         except RecursionError:  # absurdly nested expressions: keep what is known so far
             pass
         self._cache.clear()
+
+    def _seed_entries(self) -> None:
+        """The parameters of functions that other modules' handlers call with request data
+        (lambdalint.python.crossmodule): their origins start at the entry function itself, so
+        that rules find its template links and event source as they would a handler's."""
+        for function in getattr(self.facts, "entry_functions", ()):
+            if function in self.facts.handlers:
+                continue
+            params = [p.name.value for p in (*function.node.params.posonly_params, *function.node.params.params)]
+            if function.class_name is not None and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            keywords = set(params) | {p.name.value for p in function.node.params.kwonly_params}
+            env = self._env.setdefault(function.qualname, {})
+            for entry in self.facts.entries_of(function):
+                for slot, paths in entry.tainted:
+                    if slot.startswith("kw:"):
+                        name = slot[3:] if slot[3:] in keywords else None
+                    else:
+                        index = int(slot)
+                        name = params[index] if index < len(params) else None
+                    if name is not None:
+                        taint = _cap((function.qualname, *path) for path in paths)
+                        env[name] = _cap(env.get(name, EMPTY) | taint)
 
     def _collect_arguments(self) -> None:
         for flow in self.flows.values():
@@ -628,7 +652,7 @@ class FlowFacts:
         """A worklist to the fixed point: a function is (re)visited when its parameters, its
         own locals, an enclosing function's locals or a callee's return value changed.
         Callers come before callees (breadth-first from the handlers)."""
-        order = [f.qualname for f in self.reach(self.facts.handlers) if f.qualname in self.flows]
+        order = [f.qualname for f in self.reach(self.facts.roots) if f.qualname in self.flows]
         order += [q for q in self.flows if q not in set(order)]
         pending = list(order)
         queued = set(pending)
@@ -1360,7 +1384,7 @@ class FlowFacts:
         if self.facts.is_reached_per_invocation(function):
             return True
         if self._reached is None:
-            self._reached = {f.qualname for f in self.reach(self.facts.handlers)}
+            self._reached = {f.qualname for f in self.reach(self.facts.roots)}
         return function.qualname in self._reached
 
 
