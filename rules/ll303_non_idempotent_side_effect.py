@@ -10,6 +10,9 @@ import libcst as cst
 
 from lambdalint.model import Related
 from lambdalint.python.analysis import FunctionInfo
+# IDEMPOTENT_DECORATORS: Powertools' idempotency decorators (by last name), shared with the
+# cross-module analysis, which applies the same guards to a helper's callers
+from lambdalint.python.crossmodule import IDEMPOTENT_DECORATORS, wrapped_by_idempotent_function
 from lambdalint.python.event_sources import EventSourceInfo, event_source
 from lambdalint.python.taint import (
     FlowFacts,
@@ -20,9 +23,6 @@ from lambdalint.python.taint import (
     literal_string,
 )
 from lambdalint.rule import Example, PythonRule
-
-#: decorators (by last name) that make a function idempotent: Powertools idempotency
-IDEMPOTENT_DECORATORS = frozenset({"idempotent", "idempotent_function"})
 
 #: HTTP calls that change something on the other side
 HTTP_WRITES = frozenset(
@@ -100,8 +100,8 @@ class NonIdempotentSideEffect(PythonRule):
     per invocation (`from .notify import announce`): they are checked with that handler's
     event source, once however many functions share the helper, and the message names the
     handler. A call made only through an `@idempotent`/`@idempotent_function` function of
-    the calling module is guarded there; other guards of the caller (a dedup marker,
-    `idempotent_function(...)(fn)`) are not seen from the helper's module.
+    the calling module (or one it wraps with `idempotent_function(...)(fn)`) is guarded
+    there; a dedup marker in the caller is not seen from the helper's module.
 
     ## Why is this bad in Lambda
     Queues, streams, notifications and asynchronous invocations deliver each event *at least*
@@ -312,21 +312,7 @@ class NonIdempotentSideEffect(PythonRule):
 
     def _wrapped_by_idempotent_function(self) -> Set[str]:
         """Functions passed to ``idempotent_function(...)(fn)`` anywhere in the module."""
-        wrapped: Set[str] = set()
-        calls: List[cst.Call] = list(self.flow.module_calls)
-        for function_flow in self.flow.flows.values():
-            calls.extend(function_flow.calls)
-        for call in calls:
-            if not isinstance(call.func, cst.Call):
-                continue
-            names = self.flow.qualified_names(call.func.func)
-            if not any(n.rsplit(".", 1)[-1] in IDEMPOTENT_DECORATORS for n in names):
-                continue
-            for arg in call.args:
-                for name in self.flow.qualified_names(arg.value):
-                    if name in self.facts.functions:
-                        wrapped.add(name)
-        return wrapped
+        return wrapped_by_idempotent_function(self.flow)
 
     def _has_dedup_marker(self, function: FunctionInfo) -> bool:
         function_flow = self.flow.flows.get(function.qualname)

@@ -514,3 +514,17 @@ def test_helper_shared_by_two_queue_functions_is_reported_once(lint):
     )
     files = {"template.yaml": template, "src/worker.py": worker, "src/other.py": worker, "src/notify.py": _NOTIFY}
     assert marks(lint(files, select=["LL303"])) == [("src/notify.py", 7, "LL303")]
+
+
+def test_caller_wrapped_with_idempotent_function_guards_its_helpers(lint):
+    """As in one module, LL303 counts a function wrapped with ``idempotent_function(...)(fn)``
+    as guarded wherever it is called; its helpers in other modules are guarded with it."""
+    worker = (
+        "import json\nfrom aws_lambda_powertools.utilities.idempotency import idempotent_function\n"
+        "from notify import announce\n\n\ndef process(record):\n    announce(json.loads(record['body']))\n\n\n"
+        "guarded = idempotent_function(data_keyword_argument='record', persistence_store=None)(process)\n\n\n"
+        "def handle(event, context):\n    for record in event['Records']:\n        guarded(record=record)\n        process(record)\n"
+    )
+    files = {"template.yaml": _QUEUE_AND_API, "src/worker.py": worker, "src/notify.py": _NOTIFY,
+             "src/api.py": "def handle(event, context):\n    return 1\n"}
+    assert lint(files, select=["LL303"]) == []

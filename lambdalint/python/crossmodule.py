@@ -293,7 +293,10 @@ def exported(
                 if not on_disk[(ref.level, target)]:
                     continue  # boto3, requests, ...: not a file of the project
                 if unguarded is None and flow is not None:
-                    unguarded = {f.qualname for f in flow.reach([root], stop=_is_idempotent)}
+                    wrapped = wrapped_by_idempotent_function(flow)
+                    unguarded = {
+                        f.qualname for f in flow.reach([root], stop=lambda f: _is_idempotent(f) or f.qualname in wrapped)
+                    }
                 if base is None:
                     base = _base_entry(facts, flow, root, module_file, roots_of_code)
                 tainted = _tainted_arguments(flow, call, function, root) if flow is not None else ()
@@ -312,6 +315,26 @@ IDEMPOTENT_DECORATORS = frozenset({"idempotent", "idempotent_function"})
 
 def _is_idempotent(function: FunctionInfo) -> bool:
     return any(d.rsplit(".", 1)[-1] in IDEMPOTENT_DECORATORS for d in function.decorators)
+
+
+def wrapped_by_idempotent_function(flow: Any) -> Set[str]:
+    """Functions of the module passed to ``idempotent_function(...)(fn)`` anywhere in it: LL303
+    counts them as guarded wherever they are called, and so do the entries they export."""
+    wrapped: Set[str] = set()
+    calls: List[cst.Call] = list(flow.module_calls)
+    for function_flow in flow.flows.values():
+        calls.extend(function_flow.calls)
+    for call in calls:
+        if not isinstance(call.func, cst.Call):
+            continue
+        names = flow.qualified_names(call.func.func)
+        if not any(n.rsplit(".", 1)[-1] in IDEMPOTENT_DECORATORS for n in names):
+            continue
+        for arg in call.args:
+            for name in flow.qualified_names(arg.value):
+                if name in flow.facts.functions:
+                    wrapped.add(name)
+    return wrapped
 
 
 def _base_entry(
