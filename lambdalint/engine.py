@@ -786,7 +786,7 @@ def _follow_helpers(runner: "_Runner", all_jobs: Sequence[Job], results: List[Op
     index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
 
     def exists(path: str) -> bool:
-        return normalized(Path(path)) in index_of
+        return normalized(path) in index_of
 
     given: Dict[int, Tuple["CrossEntry", ...]] = {}
     for _ in range(MAX_HOPS):
@@ -798,7 +798,7 @@ def _follow_helpers(runner: "_Runner", all_jobs: Sequence[Job], results: List[Op
             for export in exports:
                 entry = resolve_entry(export, exists)
                 if entry is not None:
-                    index = index_of[normalized(Path(entry.module_file))]
+                    index = index_of[normalized(entry.module_file)]
                     if entry not in wanted[index]:
                         wanted[index].append(entry)
         goal = {index: tuple(sorted(found, key=lambda entry: entry.sort_key())) for index, found in wanted.items() if found}
@@ -822,7 +822,7 @@ def _module_imports(all_jobs: Sequence[Job]) -> Iterator[Tuple[int, int]]:
     index_of = {normalized(item[0].path): index for index, (item, _) in enumerate(all_jobs)}
 
     def exists(path: str) -> bool:
-        return normalized(Path(path)) in index_of
+        return normalized(path) in index_of
 
     for importer, (item, links) in enumerate(all_jobs):
         module_file = normalized(item[0].path)
@@ -831,7 +831,7 @@ def _module_imports(all_jobs: Sequence[Job]) -> Iterator[Tuple[int, int]]:
         except OSError:
             continue
         for target in imported_modules(text, module_file, code_roots(module_file, links, os.path.exists), exists):
-            imported = index_of[normalized(Path(target))]
+            imported = index_of[normalized(target)]
             if imported != importer:
                 yield importer, imported
 

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
 from lambdalint.iac.model import EventSource, Function, Located, Permissions, Reference, Template, possibilities
 from lambdalint.model import Span
@@ -173,7 +173,7 @@ class ProjectLinks:
         return tuple(self.by_module.get(normalized(path), ()))
 
 
-def normalized(path: Path) -> str:
+def normalized(path: "Union[str, Path]") -> str:
     return os.path.normcase(os.path.abspath(path))
 
 
