@@ -228,9 +228,11 @@ def run_check(args: argparse.Namespace) -> int:
         Session,
         Shard,
         close_recursive_loops,
+        context_templates,
         default_jobs,
         lint_files,
         lint_source,
+        project_links,
         sorted_findings,
     )
     from lambdalint.model import Finding
@@ -267,8 +269,10 @@ def run_check(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read()
         file = SourceFile(display_path(path, Path.cwd()), path, kind_of(path) or "python")
         files_checked = 1
+        # an editor's buffer: the project's templates still say what feeds this handler
+        links = project_links(session, context_templates(config, [file], [])).for_module(path)
         if fixing:
-            outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes)
+            outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes, links=links)
             _warn_dropped([outcome])
             fixed_count = len(outcome.applied)
             findings = outcome.remaining
@@ -280,7 +284,7 @@ def run_check(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             data = outcome.fixed
         else:
-            findings = lint_source(session, file, data)
+            findings = lint_source(session, file, data, links)
         sources[file.display_path] = data.decode("utf-8", "replace")
         if fixing:
             # stdout carries the code (or diff); the report goes to stderr, as in ruff.
@@ -295,8 +299,11 @@ def run_check(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         files_checked = len(files)
         _warn_if_terraform_unreadable(files)
+        context = context_templates(config, files, paths) if shard is None else []
         if fixing:
-            outcomes = fix_files(session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs())
+            outcomes = fix_files(
+                session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs(), context=context
+            )
             _warn_dropped(outcomes)
             remaining: Dict[str, List[Finding]] = {}
             for outcome in outcomes:
@@ -317,7 +324,7 @@ def run_check(args: argparse.Namespace) -> int:
                 write_atomically(outcome.file.path, outcome.fixed)
             fixed_count = sum(len(o.applied) for o in changed)
         else:
-            per_file = lint_files(session, files, args.jobs, shard)
+            per_file = lint_files(session, files, args.jobs, shard, context)
             findings = sorted_findings(per_file)
             if shard is not None:
                 files_checked = len(per_file)

@@ -705,6 +705,7 @@ def lint_files(
     files: Sequence[SourceFile],
     jobs: Optional[int] = None,
     shard: Optional[Shard] = None,
+    context: Sequence[SourceFile] = (),
 ) -> Dict[str, List[Finding]]:
     """Findings per display path, in two phases: templates first (their findings and the
     links of their functions to Python files), then Python files with their links; modules
@@ -716,7 +717,11 @@ def lint_files(
     With a ``shard``, every template is still read (the links need them all) but only the
     shard's own files are reported: a template's group, and Python files in the group of the
     template that links them, so that no cross-file finding falls between two shards; groups
-    whose modules import each other (a handler and its helpers) share a shard."""
+    whose modules import each other (a handler and its helpers) share a shard.
+
+    ``context`` are the project's templates that the run does not include (pre-commit passes
+    only the changed handler): they are read for their links to the run's Python files, and
+    their own findings are not reported (see :func:`context_templates`)."""
     jobs = jobs or default_jobs()
     items = work_items(files)
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
@@ -726,7 +731,8 @@ def lint_files(
     try:
         results = runner.map([(item, (), ()) for item in templates])
         links = _link(session, per_file, results)
-        jobs_with_links = [(item, links.for_module(item[0].path)) for item in python]
+        code_links = _with_context(session, runner, links, context)
+        jobs_with_links = [(item, code_links.for_module(item[0].path)) for item in python]
         if shard is not None:
             groups = {file.display_path: _group_of_template(item) for item in templates for file in item}
             joined = _joined_by_imports(groups, jobs_with_links) if session.has_python_rules else {}
@@ -911,6 +917,40 @@ def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
             ]
 
 
+def context_templates(config: Config, files: Sequence[SourceFile], paths: Sequence[Path]) -> List[SourceFile]:
+    """The project's templates that a run of ``files`` (found under ``paths``) leaves out, when
+    it has Python files and does not cover the project's root: a handler linted alone (by
+    pre-commit, or an editor) still knows its trigger, environment and permissions."""
+    from lambdalint.discovery import discover
+
+    if not any(file.kind == "python" for file in files):
+        return []
+    root = config.root.resolve()
+    for path in paths:
+        given = path.resolve()
+        if given.is_dir() and (given == root or given in root.parents):
+            return []  # the run already holds every template of the project
+    in_run = {normalized(file.path) for file in files}
+    return [
+        file for file in discover([root], config)
+        if file.kind in TEMPLATE_KINDS and normalized(file.path) not in in_run
+    ]
+
+
+def _with_context(
+    session: Session, runner: "_Runner", links: ProjectLinks, context: Sequence[SourceFile]
+) -> ProjectLinks:
+    """``links`` plus those of the ``context`` templates (their findings are dropped)."""
+    if not context or not session.has_python_rules:
+        return links
+    items = work_items(context)
+    extra = _link(session, {}, runner.map([(item, (), ()) for item in items]))
+    combined = ProjectLinks()
+    for found in (links, extra):
+        combined.add(link for module_links in found.by_module.values() for link in module_links)
+    return combined
+
+
 def _companions(
     session: Session, links: ProjectLinks, python: Sequence[WorkItem]
 ) -> List[Tuple[WorkItem, Tuple[LinkedFunction, ...]]]:
@@ -944,11 +984,12 @@ def _link(session: Session, per_file: Dict[str, List[Finding]], results: Iterabl
 
 
 def project_links(session: Session, files: Sequence[SourceFile]) -> ProjectLinks:
-    """The links of every template among ``files`` (for --fix, which lints file by file)."""
+    """The links of every template among ``files`` (for --fix, which lints file by file, and
+    for a file read from stdin), through the cache."""
     candidates: List[LinkCandidate] = []
     for item in work_items(files):
         if item[0].kind in TEMPLATE_KINDS:
-            candidates.extend(lint_template_item(session, item).candidates)
+            candidates.extend(lint_item(session, item).candidates)
     links = ProjectLinks()
     links.add(resolve_links(candidates)[0])
     return links

@@ -260,12 +260,15 @@ def fix_file(session, file: SourceFile, *, unsafe: bool, links: Sequence = (), e
     return fix_source(session, file, data, unsafe=unsafe, links=links, entries=entries)
 
 
-def fix_files(session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int) -> List[FixOutcome]:
+def fix_files(
+    session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int, context: Sequence[SourceFile] = ()
+) -> List[FixOutcome]:
     """Fix every file (in memory); the caller decides whether to write or show a diff.
-    Templates are read first, so that code files know their handlers."""
+    Templates are read first (those of ``context`` too: see engine.context_templates), so that
+    code files know their handlers."""
     from lambdalint import engine
 
-    links = engine.project_links(session, files)
+    links = engine.project_links(session, list(files) + list(context))
     # helpers that other modules' handlers call per invocation (a lint pass, only when modules
     # of the run import each other)
     entries = engine.project_entries(session, files, links, jobs)

@@ -149,3 +149,41 @@ def test_one_changed_file_rechecks_only_what_depends_on_it(project, capsys, monk
     (project / "template.yaml").write_text(TEMPLATE.replace("Timeout: 10", "Timeout: 12"))
     findings(capsys, "--jobs", "1")
     assert sorted(linted) == ["src/app.py", "template.yaml"]
+
+
+def test_a_file_checked_alone_is_reported_as_in_a_full_run(tmp_path, monkeypatch, capsys):
+    """Pre-commit passes only the changed handler, an editor only its buffer: the project's
+    templates are still read for their links, so every Python file of examples/ checked alone
+    (from disk or stdin) yields exactly the findings, and fixes, of a full run. Before, a
+    handler alone lost its template findings (LL402, LL403, LL303's source) and was offered
+    LL201 fixes that the full run withholds (found by the new-user review)."""
+    import io
+    import shutil
+    import sys
+
+    project = tmp_path / "app"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples", project)
+    monkeypatch.chdir(project)
+
+    def report(*args, stdin=None):
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        main(["check", "--no-cache", "--format", "json", *args])
+        return [
+            (f["path"], f["line"], f["rule"], f["message"], f["fix"] is not None)
+            for f in json.loads(capsys.readouterr().out)["findings"]
+        ]
+
+    full = report()
+    python_files = sorted(str(p.relative_to(project)) for p in project.rglob("*.py"))
+    assert len(python_files) >= 5
+    for name in python_files:
+        expected = [f for f in full if f[0] == name]
+        alone = report(name)
+        assert [f for f in alone if f[0] == name] == expected, name
+        # what the module's lint says about its template (LL401: the function is gone) too
+        assert set(alone) <= set(full), name
+        piped = report("--stdin-filename", name, "-", stdin=(project / name).read_bytes())
+        assert [f for f in piped if f[0] == name] == expected, name
+        assert set(piped) <= set(full), name
+    assert {f[2] for f in full if f[0].endswith("audit.py")} >= {"LL402", "LL403", "LL303"}
