@@ -228,7 +228,7 @@ def run_check(args: argparse.Namespace) -> int:
         Session,
         Shard,
         close_recursive_loops,
-        context_templates,
+        project_context,
         default_jobs,
         lint_files,
         lint_source,
@@ -270,7 +270,7 @@ def run_check(args: argparse.Namespace) -> int:
         file = SourceFile(display_path(path, Path.cwd()), path, kind_of(path) or "python")
         files_checked = 1
         # an editor's buffer: the project's templates still say what feeds this handler
-        links = project_links(session, context_templates(config, [file], [])).for_module(path)
+        links = project_links(session, project_context(config, [file], [])).for_module(path)
         if fixing:
             outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes, links=links)
             _warn_dropped([outcome])
@@ -299,7 +299,7 @@ def run_check(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         files_checked = len(files)
         _warn_if_terraform_unreadable(files)
-        context = context_templates(config, files, paths) if shard is None else []
+        context = project_context(config, files, paths) if shard is None else []
         if fixing:
             outcomes = fix_files(
                 session, files, unsafe=args.unsafe_fixes, jobs=args.jobs or default_jobs(), context=context

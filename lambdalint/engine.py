@@ -719,9 +719,10 @@ def lint_files(
     template that links them, so that no cross-file finding falls between two shards; groups
     whose modules import each other (a handler and its helpers) share a shard.
 
-    ``context`` are the project's templates that the run does not include (pre-commit passes
-    only the changed handler): they are read for their links to the run's Python files, and
-    their own findings are not reported (see :func:`context_templates`)."""
+    ``context`` are files of the project that the run does not include (see
+    :func:`project_context`): templates, read for their links to the run's Python files, and
+    Python files, of which those that import the run's modules are linted for the entries they
+    pass to them. Their own findings are not reported."""
     jobs = jobs or default_jobs()
     items = work_items(files)
     templates = [item for item in items if item[0].kind in TEMPLATE_KINDS]
@@ -731,7 +732,8 @@ def lint_files(
     try:
         results = runner.map([(item, (), ()) for item in templates])
         links = _link(session, per_file, results)
-        code_links = _with_context(session, runner, links, context)
+        context_templates = [file for file in context if file.kind in TEMPLATE_KINDS]
+        code_links = _with_context(session, runner, links, context_templates)
         jobs_with_links = [(item, code_links.for_module(item[0].path)) for item in python]
         if shard is not None:
             groups = {file.display_path: _group_of_template(item) for item in templates for file in item}
@@ -746,6 +748,9 @@ def lint_files(
             per_file.setdefault(item[0].display_path, [])
         requested = set(per_file)
         companions = _companions(session, links, python) if shard is None and session.has_python_rules else []
+        if session.has_python_rules:
+            nearby = [item for item in work_items(context) if item[0].kind == "python"]
+            companions += _importers(jobs_with_links + companions, [(item, code_links.for_module(item[0].path)) for item in nearby])
         all_jobs = jobs_with_links + companions
         if session.has_python_rules:
             python_results = _lint_with_helpers(runner, all_jobs)
@@ -842,6 +847,26 @@ def _module_imports(all_jobs: Sequence[Job]) -> Iterator[Tuple[int, int]]:
                 yield importer, imported
 
 
+def _importers(jobs: Sequence[Job], candidates: Sequence[Job]) -> List[Job]:
+    """The ``candidates`` whose modules import a module of ``jobs``, directly or through other
+    such candidates (a handler outside the run that calls a helper in it)."""
+    if not candidates or not jobs:
+        return []
+    everything = list(jobs) + list(candidates)
+    imports: Dict[int, Set[int]] = defaultdict(set)
+    for importer, imported in _module_imports(everything):
+        imports[importer].add(imported)
+    kept = set(range(len(jobs)))
+    grew = True
+    while grew:
+        grew = False
+        for index in range(len(jobs), len(everything)):
+            if index not in kept and imports[index] & kept:
+                kept.add(index)
+                grew = True
+    return [everything[index] for index in sorted(kept) if index >= len(jobs)]
+
+
 def _imported_by_others(all_jobs: Sequence[Job]) -> Set[int]:
     """The jobs whose module another module of the run imports (by its import lines)."""
     return {imported for _, imported in _module_imports(all_jobs)}
@@ -917,24 +942,43 @@ def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
             ]
 
 
-def context_templates(config: Config, files: Sequence[SourceFile], paths: Sequence[Path]) -> List[SourceFile]:
-    """The project's templates that a run of ``files`` (found under ``paths``) leaves out, when
-    it has Python files and does not cover the project's root: a handler linted alone (by
-    pre-commit, or an editor) still knows its trigger, environment and permissions."""
+def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence[Path]) -> List[SourceFile]:
+    """What a run of ``files`` (found under ``paths``) leaves out of the project but needs, when
+    it has Python files and does not cover the project's root (pre-commit passes only what
+    changed; an editor only its buffer): the project's templates, so that a handler still
+    knows its trigger, environment and permissions; and the Python files of the run's code
+    folders, among which the engine keeps those that import the run's modules, so that a
+    helper still knows the handlers that call it. Their own findings are not reported."""
     from lambdalint.discovery import discover
 
-    if not any(file.kind == "python" for file in files):
+    python = [file for file in files if file.kind == "python"]
+    if not python:
         return []
     root = config.root.resolve()
     for path in paths:
         given = path.resolve()
         if given.is_dir() and (given == root or given in root.parents):
-            return []  # the run already holds every template of the project
+            return []  # the run already holds every file of the project
     in_run = {normalized(file.path) for file in files}
-    return [
+    templates = [
         file for file in discover([root], config)
         if file.kind in TEMPLATE_KINDS and normalized(file.path) not in in_run
     ]
+    folders = sorted({_code_folder(file.path) for file in python if file.path.exists()})
+    nearby = [
+        file for file in discover([Path(folder) for folder in folders], config)
+        if file.kind == "python" and normalized(file.path) not in in_run
+    ] if folders else []
+    return templates + nearby
+
+
+def _code_folder(path: Path) -> str:
+    """The folder above a module's top package (its own folder when it is in no package):
+    where the modules that may import it live."""
+    folder = path.resolve().parent
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        folder = folder.parent
+    return str(folder)
 
 
 def _with_context(

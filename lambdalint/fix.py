@@ -264,7 +264,7 @@ def fix_files(
     session, files: Sequence[SourceFile], *, unsafe: bool, jobs: int, context: Sequence[SourceFile] = ()
 ) -> List[FixOutcome]:
     """Fix every file (in memory); the caller decides whether to write or show a diff.
-    Templates are read first (those of ``context`` too: see engine.context_templates), so that
+    Templates are read first (those of ``context`` too: see engine.project_context), so that
     code files know their handlers."""
     from lambdalint import engine
 

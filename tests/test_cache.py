@@ -187,3 +187,30 @@ def test_a_file_checked_alone_is_reported_as_in_a_full_run(tmp_path, monkeypatch
         assert [f for f in piped if f[0] == name] == expected, name
         assert set(piped) <= set(full), name
     assert {f[2] for f in full if f[0].endswith("audit.py")} >= {"LL402", "LL403", "LL303"}
+
+
+def test_a_helper_checked_alone_still_knows_the_handlers_that_call_it(tmp_path, monkeypatch, capsys):
+    """Pre-commit after editing only ``db.py``: the handler that calls it per invocation is
+    not in the run, yet the helper is reported as in a full run (its LL402 comes from the
+    handler's template). An unrelated module of another folder is not read."""
+    project = tmp_path / "app"
+    files = {
+        "template.yaml": TEMPLATE.replace("Handler: app.handler", "Handler: pkg/handler.main"),
+        "src/pkg/__init__.py": "",
+        "src/pkg/handler.py": "from .db import save\n\n\ndef main(event, context):\n    return save()\n",
+        "src/pkg/db.py": "import os\n\n\ndef save():\n    return os.environ['ARCHIVE_TABLE']\n",
+        "src/pkg/unrelated.py": "def handler(event, context):\n    return 1\n",
+        "other/broken.py": "def (:\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    monkeypatch.chdir(project)
+
+    def report(*paths):
+        main(["check", "--no-cache", "--format", "json", *paths])
+        return [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    full = report()
+    assert ("src/pkg/db.py", 5, "LL402") in full and ("other/broken.py", 1, "LL001") in full
+    assert report("src/pkg/db.py") == [("src/pkg/db.py", 5, "LL402")]
