@@ -135,15 +135,20 @@ _builtin_bindings: Dict[str, Sequence[Binding]] = {}
 
 
 def _builtin(name: str) -> Sequence[Binding]:
+    """The binding of a builtin, shared by every module (misses are not kept: the table stays
+    as small as the builtins module however many files a process lints)."""
     found = _builtin_bindings.get(name)
     if found is None:
-        found = (Binding(_BUILTIN, name, _BUILTIN_SCOPE, cst.Name(name), -1),) if hasattr(builtins, name) else ()
-        _builtin_bindings[name] = found
+        if not hasattr(builtins, name):
+            return ()
+        found = _builtin_bindings[name] = (Binding(_BUILTIN, name, _BUILTIN_SCOPE, cst.Name(name), -1),)
     return found
 
 
 def _resolve(scope: Scope, name: str) -> Sequence[Binding]:
     """Every binding of ``name`` that a read in ``scope`` may refer to (order aside)."""
+    if scope is _BUILTIN_SCOPE:
+        return _builtin(name)
     found = scope._resolved.get(name)
     if found is not None:
         return found
