@@ -944,31 +944,57 @@ def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
 
 def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence[Path]) -> List[SourceFile]:
     """What a run of ``files`` (found under ``paths``) leaves out of the project but needs, when
-    it has Python files and does not cover the project's root (pre-commit passes only what
-    changed; an editor only its buffer): the project's templates, so that a handler still
-    knows its trigger, environment and permissions; and the Python files of the run's code
-    folders, among which the engine keeps those that import the run's modules, so that a
-    helper still knows the handlers that call it. Their own findings are not reported."""
-    from lambdalint.discovery import discover
+    it has Python files of the project and does not cover the project's root (pre-commit passes
+    only what changed; an editor only its buffer): the templates that may deploy them (in the
+    folders above them, up to the root, and two levels below each of those, such as ``infra/``
+    or ``stacks/api/``), so that a handler still knows its trigger, environment and permissions; and
+    the Python files of the run's code folders, among which the engine keeps those that import
+    the run's modules, so that a helper still knows the handlers that call it. Their own
+    findings are not reported."""
+    from lambdalint.discovery import discover, kind_of
 
-    python = [file for file in files if file.kind == "python"]
+    root = config.root.resolve()
+    python = [file for file in files if file.kind == "python" and root in file.path.resolve().parents]
     if not python:
         return []
-    root = config.root.resolve()
     for path in paths:
         given = path.resolve()
         if given.is_dir() and (given == root or given in root.parents):
             return []  # the run already holds every file of the project
     in_run = {normalized(file.path) for file in files}
-    templates = [
-        file for file in discover([root], config)
-        if file.kind in TEMPLATE_KINDS and normalized(file.path) not in in_run
-    ]
-    folders = sorted({_code_folder(file.path) for file in python if file.path.exists()})
+    folders: Set[Path] = set()
+    for file in python:
+        folder = file.path.resolve().parent
+        while folder not in folders:
+            folders.add(folder)
+            if folder == root:
+                break
+            folder = folder.parent
+    found: Dict[str, Path] = {}
+
+    def look(folder: Path, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if config.is_excluded(path):
+                continue
+            if entry.is_file() and kind_of(path) in TEMPLATE_KINDS and normalized(path) not in in_run:
+                found.setdefault(normalized(path), path)
+            elif depth and entry.is_dir(follow_symlinks=False) and path not in folders:
+                look(path, depth - 1)
+
+    for folder in sorted(folders):
+        look(folder, 2)
+    cwd = Path.cwd()
+    templates = [SourceFile(display_path(path, cwd), path, kind_of(path) or "template") for _, path in sorted(found.items())]
+    code_folders = sorted({_code_folder(file.path) for file in python if file.path.exists()})
     nearby = [
-        file for file in discover([Path(folder) for folder in folders], config)
+        file for file in discover([Path(folder) for folder in code_folders], config)
         if file.kind == "python" and normalized(file.path) not in in_run
-    ] if folders else []
+    ] if code_folders else []
     return templates + nearby
 
 

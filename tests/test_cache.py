@@ -214,3 +214,25 @@ def test_a_helper_checked_alone_still_knows_the_handlers_that_call_it(tmp_path, 
     full = report()
     assert ("src/pkg/db.py", 5, "LL402") in full and ("other/broken.py", 1, "LL001") in full
     assert report("src/pkg/db.py") == [("src/pkg/db.py", 5, "LL402")]
+
+
+@pytest.mark.parametrize("project_name", ["terraform_ingest", "serverless_monorepo", "two_stacks", "package_relative"])
+def test_each_file_of_a_fixture_project_alone_is_reported_as_in_a_full_run(tmp_path, monkeypatch, capsys, project_name):
+    """The same over the multi-file fixture projects: Terraform in a sibling ``infra/`` folder,
+    Serverless services, two stacks, a package with relative imports."""
+    import shutil
+
+    project = tmp_path / project_name
+    shutil.copytree(Path(__file__).parent / "fixtures" / "projects" / project_name, project)
+    monkeypatch.chdir(project)
+
+    def report(*args):
+        main(["check", "--no-cache", "--format", "json", *args])
+        return [(f["path"], f["line"], f["rule"], f["message"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    full = report()
+    python_files = sorted(str(p.relative_to(project)) for p in project.rglob("*.py"))
+    for name in python_files:
+        alone = report(name)
+        assert [f for f in alone if f[0] == name] == [f for f in full if f[0] == name], name
+        assert set(alone) <= set(full), name
