@@ -953,18 +953,22 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
     findings are not reported."""
     from lambdalint.discovery import discover, kind_of
 
-    root = config.root.resolve()
-    python = [file for file in files if file.kind == "python" and root in file.path.resolve().parents]
-    if not python:
-        return []
+    # absolute, not resolved: a symlink loop among the files must not raise here (it is LL001)
+    root = Path(os.path.abspath(config.root))
     for path in paths:
-        given = path.resolve()
+        given = Path(os.path.abspath(path))
         if given.is_dir() and (given == root or given in root.parents):
             return []  # the run already holds every file of the project
+    python = [
+        (file, Path(os.path.abspath(file.path))) for file in files
+        if file.kind == "python" and root in Path(os.path.abspath(file.path)).parents
+    ]
+    if not python:
+        return []
     in_run = {normalized(file.path) for file in files}
     folders: Set[Path] = set()
-    for file in python:
-        folder = file.path.resolve().parent
+    for _, absolute in python:
+        folder = absolute.parent
         while folder not in folders:
             folders.add(folder)
             if folder == root:
@@ -990,7 +994,7 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
         look(folder, 2)
     cwd = Path.cwd()
     templates = [SourceFile(display_path(path, cwd), path, kind_of(path) or "template") for _, path in sorted(found.items())]
-    code_folders = sorted({_code_folder(file.path) for file in python if file.path.exists()})
+    code_folders = sorted({_code_folder(absolute) for _, absolute in python if absolute.is_file()})
     nearby = [
         file for file in discover([Path(folder) for folder in code_folders], config)
         if file.kind == "python" and normalized(file.path) not in in_run
@@ -1001,7 +1005,7 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
 def _code_folder(path: Path) -> str:
     """The folder above a module's top package (its own folder when it is in no package):
     where the modules that may import it live."""
-    folder = path.resolve().parent
+    folder = path.parent
     while (folder / "__init__.py").exists() and folder.parent != folder:
         folder = folder.parent
     return str(folder)
