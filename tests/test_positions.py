@@ -54,3 +54,19 @@ def test_a_node_of_another_module_has_no_position():
     positions = Positions(cst.parse_module("x = 1\n"))
     with pytest.raises(KeyError):
         positions[cst.Name("x")]
+
+
+def test_without_lambdalint_positions_libcst_provider_answers_the_same(monkeypatch):
+    """positions.py uses libcst internals (CodegenState, CodePosition); should a libcst release
+    move them, the analysis falls back to libcst's PositionProvider with the same answers."""
+    from lambdalint.python import analysis
+    from lambdalint.python.analysis import ModuleFacts
+
+    code = "import boto3\n\n\ndef handler(event, context):\n    s3 = boto3.client('s3')\n    return s3\n"
+    module = cst.parse_module(code)
+    call = module.body[1].body.body[0].body[0].value
+    ours = ModuleFacts("app.py", code, module).position_of(call)
+    monkeypatch.setattr(analysis, "Positions", None)
+    fallback = ModuleFacts("app.py", code, module).position_of(call)
+    assert (ours.start.line, ours.start.column, ours.end.line, ours.end.column) == (5, 9, 5, 27)
+    assert fallback == ours

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from lambdalint.python.names import ModuleNames, parent_map
-from lambdalint.python.positions import Positions
+
+try:
+    from lambdalint.python.positions import Positions
+except ImportError:  # pragma: no cover - a libcst that moved the internals positions.py uses
+    Positions = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from lambdalint.project import LinkedFunction
@@ -140,7 +144,7 @@ class ModuleFacts:
         self._names: Optional[ModuleNames] = None
         #: set by the engine (positions no longer need it: see :meth:`position_of`)
         self.wrapper: Optional[MetadataWrapper] = None
-        self._positions: Optional[Positions] = None
+        self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
         self.finished = False
         #: handler qualname -> what a template says feeds it (an ``EventSourceInfo`` from
         #: :mod:`lambdalint.python.event_sources`); it overrides the guess made from the code.
@@ -314,7 +318,11 @@ class ModuleFacts:
         :class:`~lambdalint.python.positions.Positions`, a few times cheaper than the provider),
         so a file without findings never pays for them."""
         if self._positions is None:
-            self._positions = Positions(self.module)
+            if Positions is not None:
+                self._positions = Positions(self.module)
+            else:  # libcst's own provider: slower, the same answers
+                wrapper = self.wrapper or MetadataWrapper(self.module, unsafe_skip_copy=True)
+                self._positions = wrapper.resolve(PositionProvider)
         return self._positions[node]
 
     def call_names(self, func: cst.BaseExpression, names: Set[str], function: Optional[FunctionInfo]) -> Set[str]:
