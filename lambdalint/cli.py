@@ -230,6 +230,7 @@ def run_check(args: argparse.Namespace) -> int:
         close_recursive_loops,
         project_context,
         default_jobs,
+        entries_from_importers,
         lint_files,
         lint_source,
         project_links,
@@ -269,10 +270,14 @@ def run_check(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read()
         file = SourceFile(display_path(path, Path.cwd()), path, kind_of(path) or "python")
         files_checked = 1
-        # an editor's buffer: the project's templates still say what feeds this handler
-        links = project_links(session, project_context(config, [file], [])).for_module(path)
+        # an editor's buffer: the project's templates still say what feeds this handler, and
+        # the modules that import it what their handlers pass in
+        context = project_context(config, [file], [])
+        project = project_links(session, context)
+        links = project.for_module(path)
+        entries = entries_from_importers(session, file, context, project)
         if fixing:
-            outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes, links=links)
+            outcome = fix_source(session, file, data, unsafe=args.unsafe_fixes, links=links, entries=entries)
             _warn_dropped([outcome])
             fixed_count = len(outcome.applied)
             findings = outcome.remaining
@@ -284,7 +289,7 @@ def run_check(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             data = outcome.fixed
         else:
-            findings = lint_source(session, file, data, links)
+            findings = lint_source(session, file, data, links, entries)
         sources[file.display_path] = data.decode("utf-8", "replace")
         if fixing:
             # stdout carries the code (or diff); the report goes to stderr, as in ruff.

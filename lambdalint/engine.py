@@ -867,6 +867,27 @@ def _importers(jobs: Sequence[Job], candidates: Sequence[Job]) -> List[Job]:
     return [everything[index] for index in sorted(kept) if index >= len(jobs)]
 
 
+def entries_from_importers(
+    session: Session, file: SourceFile, context: Sequence[SourceFile], links: ProjectLinks
+) -> Tuple["CrossEntry", ...]:
+    """For a file read from stdin (an editor's buffer): the entries that the modules of
+    ``context`` which import it pass to it, found by linting them (through the cache)."""
+    if not session.has_python_rules:
+        return ()
+    own: Job = ((file,), links.for_module(file.path))
+    nearby = [(item, links.for_module(item[0].path)) for item in work_items(context) if item[0].kind == "python"]
+    importers = _importers([own], nearby)
+    if not importers:
+        return ()
+    runner = _Runner(session, 1)
+    try:
+        results: List[Optional[ItemResult]] = [None, *runner.map([(item, found, ()) for item, found in importers])]
+        given = _follow_helpers(runner, [own, *importers], results)
+    finally:
+        runner.close()
+    return given.get(0, ())
+
+
 def _imported_by_others(all_jobs: Sequence[Job]) -> Set[int]:
     """The jobs whose module another module of the run imports (by its import lines)."""
     return {imported for _, imported in _module_imports(all_jobs)}

@@ -373,17 +373,6 @@ class ClientInHandler(PythonRule):
             for part in parts
         )
 
-    def _is_local(self, name: str, function: FunctionInfo) -> bool:
-        current: Optional[FunctionInfo] = function
-        while current is not None:
-            flow = self.flow.flows.get(current.qualname)
-            if flow is not None and name in flow.global_names:
-                return False
-            if flow is not None and name in flow.local_names:
-                return True
-            current = current.parent
-        return False
-
     @staticmethod
     def _star_parameter_of(name: str, function: FunctionInfo) -> Optional[FunctionInfo]:
         """The function (``function`` or an enclosing one) whose ``*args``/``**kwargs`` is
@@ -422,7 +411,7 @@ class ClientInHandler(PythonRule):
         if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.ConcatenatedString)):
             return True
         if isinstance(node, cst.Name):
-            if not self._is_local(node.value, function):
+            if not self.flow.is_local(node.value, function):
                 return True  # module level, imported or builtin: evaluated once
             star = self._star_parameter_of(node.value, function)
             if star is not None:

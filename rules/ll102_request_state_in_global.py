@@ -354,7 +354,7 @@ class RequestStateInGlobal(PythonRule):
                             "serves every invocation"
                         )
                     return None
-                if name in self.facts.classes and not self._is_local(flow, name):
+                if name in self.facts.classes and not self.flow.is_local(name, flow.info):
                     return f"class attribute `{name}.{node.attr.value}`"
                 if self._is_module_level(flow, name):
                     return f"`{code(node)}`, an attribute of module-level `{name}`"
@@ -393,21 +393,10 @@ class RequestStateInGlobal(PythonRule):
             for target, _, kind in flow.assigns
         )
 
-    def _is_local(self, flow: FunctionFlow, name: str) -> bool:
-        current: Optional[FunctionInfo] = flow.info
-        while current is not None:
-            scope = self.flow.flows.get(current.qualname)
-            if scope is not None and name in scope.global_names:
-                return False
-            if scope is not None and name in scope.local_names:
-                return True
-            current = current.parent
-        return False
-
     def _is_module_level(self, flow: FunctionFlow, name: str) -> bool:
         if name in flow.global_names:
             return True
-        if self._is_local(flow, name):
+        if self.flow.is_local(name, flow.info):
             return False
         return (
             name in self.facts.module_level_names
@@ -463,7 +452,7 @@ class RequestStateInGlobal(PythonRule):
                 values = returns.returns if returns else []
                 return bool(values) and all(self._fetched(v, callee[0], depth + 1) for v in values)
             elif isinstance(current, cst.Name):
-                if not self._is_local(self.flow.function_flow(function), current.value):
+                if not self.flow.is_local(current.value, function):
                     return False
                 bindings = self.flow.bindings(current.value, function)
                 return bool(bindings) and all(

@@ -31,6 +31,7 @@ import libcst as cst
 
 from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts
 # the data and file resolution live in lambdalint.python.entries (no libcst: the cache needs them)
+from lambdalint.python.names import parameters
 from lambdalint.python.entries import STDLIB_MODULES, CrossEntry, Origin, resolve_entry  # noqa: F401
 
 #: the extension key under which the collector rides on the shared traversal
@@ -122,12 +123,7 @@ class ImportCollector(cst.BatchableCSTVisitor):
         if parent is not None:
             parent.bound.add(node.name.value)
         scope = self._scope(function)
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            scope.bound.add(param.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope.bound.add(star.name.value)
+        scope.bound.update(param.name.value for param in parameters(node.params))
 
     def _record_import(self, bound: str, ref: ImportRef) -> None:
         if self._type_checking:

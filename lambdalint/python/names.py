@@ -34,6 +34,17 @@ _IMPORT, _LOCAL, _BUILTIN = "import", "local", "builtin"
 _MODULE, _FUNCTION, _CLASS, _COMPREHENSION, _BUILTINS = range(5)
 
 
+def parameters(params: cst.Parameters) -> List[cst.Param]:
+    """Every parameter a ``def`` or ``lambda`` binds, in order (``*args`` and ``**kwargs`` too)."""
+    return [
+        *params.posonly_params,
+        *params.params,
+        *([params.star_arg] if isinstance(params.star_arg, cst.Param) else []),
+        *params.kwonly_params,
+        *([params.star_kwarg] if params.star_kwarg is not None else []),
+    ]
+
+
 class Scope:
     __slots__ = ("kind", "parent", "prefix", "bindings", "overwrites", "count", "_resolved")
 
@@ -410,13 +421,7 @@ class ModuleNames:
         scope.count += 1
 
     def _params(self, params: cst.Parameters, inner: Scope, outer: Scope) -> None:
-        for param in (
-            *params.posonly_params,
-            *params.params,
-            *([params.star_arg] if isinstance(params.star_arg, cst.Param) else []),
-            *params.kwonly_params,
-            *([params.star_kwarg] if params.star_kwarg is not None else []),
-        ):
+        for param in parameters(params):
             self._where[param.name] = (inner, inner.count, False)
             self._bind(inner, param.name.value, param)
             if param.default is not None:

@@ -30,6 +30,7 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tup
 import libcst as cst
 
 from lambdalint.python.analysis import FactCollector, FunctionInfo, ModuleFacts, qualified_names
+from lambdalint.python.names import parameters
 from lambdalint.python.sdk import BOTO3_FACTORIES, BOTO3_SESSIONS
 
 Origin = Tuple[str, ...]
@@ -352,12 +353,7 @@ class FlowCollector(cst.BatchableCSTVisitor):
         flow = self._current()
         if flow is None:
             return
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            flow.local_names.add(param.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                flow.local_names.add(star.name.value)
+        flow.local_names.update(param.name.value for param in parameters(node.params))
         parent = flow.info.parent
         if parent is not None:
             # a nested def binds its name in the enclosing function
@@ -986,6 +982,19 @@ class FlowFacts:
             return self.taint(node, function)
         except RecursionError:  # absurdly nested expressions: know nothing rather than crash
             return EMPTY
+
+    def is_local(self, name: str, function: Optional[FunctionInfo]) -> bool:
+        """Whether ``name`` read in ``function`` is bound by it or an enclosing function (not
+        declared ``global`` on the way), rather than at module level."""
+        current = function
+        while current is not None:
+            scope = self.flows.get(current.qualname)
+            if scope is not None and name in scope.global_names:
+                return False
+            if scope is not None and name in scope.local_names:
+                return True
+            current = current.parent
+        return False
 
     def is_tainted(self, node: cst.BaseExpression, function: Optional[FunctionInfo]) -> bool:
         return bool(self.origins(node, function))
