@@ -193,11 +193,14 @@ def lint_inline_code(session: Session, template: Template, text: str, relative: 
     literal block scalars (``|``) keep a line-for-line layout; other forms are skipped."""
     if not session.has_python_rules and PARSE_ERROR not in session.enabled:
         return []
+    inline = inline_code_links(template)
+    if not inline:
+        return []  # most templates: no need for libcst
     from lambdalint.python.source import PythonSource, load_python
 
     lines = text.splitlines()
     findings: List[Finding] = []
-    for function, link in inline_code_links(template):
+    for function, link in inline:
         code = function.inline_code
         if (function.path or template.path) != template.path or not 0 < code.span.line <= len(lines):
             continue
