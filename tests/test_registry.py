@@ -47,3 +47,22 @@ def test_a_run_answered_from_the_cache_imports_neither_libcst_nor_any_rule(tmp_p
     # and the answer is the same
     assert json.loads(warm.stdout)["findings"] == json.loads(cold.stdout)["findings"]
     assert [f["rule"] for f in json.loads(warm.stdout)["findings"]] == ["LL101"]
+
+
+def test_template_rules_alone_never_import_libcst(tmp_path: Path):
+    """Checking templates with the template rules (what cfn-lint and checkov do) needs no
+    libcst: its import was a quarter of such a run, in every worker."""
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p\n"
+        "      PolicyDocument:\n        Statement:\n          - Effect: Allow\n            Action: '*'\n"
+        "            Resource: '*'\n      Roles: [r]\n",
+        encoding="utf-8",
+    )
+    probe = (
+        "import sys; from lambdalint.cli import main; "
+        "main(['check', '--no-cache', '--format', 'json', '--select', 'LL001,LL5,LL6', 'template.yaml']); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'libcst'}), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert result.stderr.strip() == "[]", result.stderr
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["LL501"]
