@@ -246,6 +246,10 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError("--fix and --diff exclude each other: --diff shows what --fix would write")
     if args.statistics and args.format != "text":
         raise UsageError("--statistics is a text report: drop --format, or count the JSON findings")
+    if args.diff and args.format != "text":
+        raise UsageError("--diff prints a unified diff, not a report: drop --format")
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        print("lambdalint: warning: --unsafe-fixes does nothing without --fix or --diff", file=sys.stderr)
     if args.stdin_filename and args.paths and args.paths != ["-"]:
         raise UsageError("--stdin-filename names the text read from stdin: pass '-' as the only path")
     shard = None
@@ -302,6 +306,10 @@ def run_check(args: argparse.Namespace) -> int:
             files = discover(paths, config)
         except DiscoveryError as error:
             raise UsageError(str(error)) from None
+        for path in paths:
+            if path.is_file() and config.is_excluded(path):
+                # pre-commit names files one by one: the config's excludes still win, but say so
+                print(f"lambdalint: note: {path} is excluded by the configuration, not checked", file=sys.stderr)
         files_checked = len(files)
         _warn_if_terraform_unreadable(files)
         context = project_context(config, files, paths) if shard is None else []

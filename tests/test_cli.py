@@ -412,3 +412,16 @@ def test_a_working_folder_that_no_longer_exists_is_a_usage_error(tmp_path, monke
     code, _, err = run(capsys, "check", ".")
     assert code == 2
     assert err.strip() == "lambdalint: error: the current folder no longer exists (cd into the project again)"
+
+
+def test_flags_that_would_do_nothing_say_so(project, capsys):
+    """--diff with a report format, --unsafe-fixes without --fix/--diff, and a file named on the
+    command line that the config excludes (found by the new-user review: all were silent)."""
+    project({"app.py": BAD_HANDLER, "gen/app.py": BAD_HANDLER, "pyproject.toml": "[tool.lambdalint]\nextend-exclude = ['gen']\n"})
+    code, _, err = run(capsys, "check", "--diff", "--format", "json")
+    assert code == 2 and "--diff prints a unified diff, not a report: drop --format" in err
+    code, _, err = run(capsys, "check", "--unsafe-fixes", "app.py")
+    assert code == 1 and "warning: --unsafe-fixes does nothing without --fix or --diff" in err
+    code, out, err = run(capsys, "check", "gen/app.py")
+    assert code == 0 and "note: gen/app.py is excluded by the configuration, not checked" in err
+    assert "0 files checked" in out
