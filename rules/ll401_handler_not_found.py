@@ -35,7 +35,12 @@ class HandlerNotFound(PythonRule):
     - the code folder or the module file does not exist (the hint names the closest module);
     - the module defines no such function (the hint names the closest one);
     - the function cannot take Lambda's two positional arguments `(event, context)`, or is
-      `async def` (the Python runtime calls the handler without awaiting it).
+      `async def` (the Python runtime calls the handler without awaiting it);
+    - the handler module is loaded as a top-level module (`Handler: api.handler`, not
+      `orders/api.handler` or `orders.api.handler`) but imports relatively at module scope
+      (`from .db import save`): reported at the import, since Python raises `ImportError:
+      attempted relative import with no known parent package` at every cold start. An import
+      inside `try:` (the usual fallback to an absolute import) or under an `if` is not flagged.
 
     Functions whose code is elsewhere (an S3 URI, a container image, a zip built by another
     tool, a build folder not built yet), inline code, and runtimes other than Python are not
@@ -103,8 +108,27 @@ class HandlerNotFound(PythonRule):
             path="serverless.yml",
             files={"src/handlers/orders.py": "def create_order(event, context):\n    return 1\n"},
         ),
+        # a top-level handler module that imports relatively
+        Example(
+            "from .db import save\n\n\ndef handler(event, context):\n    return save()\n",
+            lines=(1,),
+            path="src/api.py",
+            files={"template.yaml": _SAM.format(handler="api.handler"), "src/db.py": "def save():\n    return 1\n"},
+        ),
     )
     VALID = (
+        # the same import where Lambda loads the module through its package, or as a fallback
+        Example(
+            "from .db import save\n\n\ndef handler(event, context):\n    return save()\n",
+            path="src/pkg/api.py",
+            files={"template.yaml": _SAM.format(handler="pkg/api.handler"), "src/pkg/db.py": "def save():\n    return 1\n"},
+        ),
+        Example(
+            "try:\n    from .db import save\nexcept ImportError:\n    from db import save\n\n\n"
+            "def handler(event, context):\n    return save()\n",
+            path="src/api.py",
+            files={"template.yaml": _SAM.format(handler="api.handler"), "src/db.py": "def save():\n    return 1\n"},
+        ),
         Example(
             _SAM.format(handler="app.handler"),
             path="template.yaml",
@@ -145,10 +169,16 @@ class HandlerNotFound(PythonRule):
         #: the module makes names in ways we cannot list (`import *`, `globals()`, `exec`,
         #: a module `__getattr__`): a missing name is not certain
         self._dynamic_names = False
+        #: relative imports that are statements of the module itself (not in try/if/def)
+        self._relative_imports: list = []
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             self._dynamic_names = True
+        if node.relative and self.current_function is None:
+            line = self.parent_of(node)
+            if isinstance(line, cst.SimpleStatementLine) and isinstance(self.parent_of(line), cst.Module):
+                self._relative_imports.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value in ("globals", "exec"):
@@ -172,6 +202,23 @@ class HandlerNotFound(PythonRule):
             if problem is not None:
                 message, hint, related = problem
                 self.report_at(link.template_path, link.handler_span, message, hint=hint, related=[related])
+        top_level = [
+            link for link in self.facts.links
+            if self.id not in link.suppressed and not any(c in link.handler.rpartition(".")[0] for c in "./")
+        ]
+        if top_level and self._relative_imports:
+            link = top_level[0]
+            module = link.handler.rpartition(".")[0]
+            for node in self._relative_imports:
+                statement = self.facts.module.code_for_node(node)
+                self.report(
+                    node,
+                    f"`{statement}` fails when Lambda loads `{module}` as a top-level module (Handler "
+                    f"`{link.handler}` of `{link.logical_id}`): ImportError at every cold start",
+                    hint="import absolutely (as the code folder is on sys.path), or name the handler "
+                    "through its package (`orders/api.handler`, with the code folder one level up)",
+                    related=[Related(link.template_path, link.handler_span, f"Handler of `{link.logical_id}`")],
+                )
 
     def _problem(self, link: LinkedFunction, functions, defined) -> Optional[tuple]:
         """(message, hint, the place in the Python file that explains it), or None."""
