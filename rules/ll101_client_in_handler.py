@@ -138,7 +138,8 @@ class ClientInHandler(PythonRule):
     ## Fix safety
     Hoisting is safe when the client's arguments are literals or module-level names: the same
     client is built, once. Clients configured from the event or from per-invocation values are
-    not reported, so never moved.
+    not reported, so never moved. A client made inside a `try:` gets an unsafe fix: at module
+    scope an error of its constructor would fail the cold start instead of being handled.
     """
 
     id = "LL101"
@@ -500,6 +501,10 @@ class ClientInHandler(PythonRule):
         safety = import_time_safety(node, self.facts.module_level_names, self.qualified_names)
         if safety is None:
             return None
+        if self._inside_try(node, function):
+            # the handler catches what the constructor raises; at module scope it would fail
+            # the cold start instead: the author decides
+            safety = "unsafe"
         service = self._service_name(node)
         kind = "resource" if factory.endswith(".resource") else "client"
         name = free_name(self.facts.source, f"{identifier_from(service)}_{kind}" if service else kind)
@@ -513,6 +518,14 @@ class ClientInHandler(PythonRule):
                 Edit(replace_span, name),
             ),
         )
+
+    def _inside_try(self, node: cst.CSTNode, function: FunctionInfo) -> bool:
+        ancestor = self.facts.parent_of(node, function.node)
+        while ancestor is not None:
+            if isinstance(ancestor, (cst.Try, cst.TryStar)):
+                return True
+            ancestor = self.facts.parent_of(ancestor, function.node)
+        return False
 
     @staticmethod
     def _service_name(node: cst.Call) -> Optional[str]:

@@ -70,6 +70,20 @@ def test_unsafe_fix_needs_the_flag():
     )
 
 
+def test_a_client_made_inside_try_is_hoisted_only_as_an_unsafe_fix():
+    """Hoisting out of ``try:`` moves the constructor's errors from the handler's except
+    clause to the cold start (found by the new-user review): not a safe fix."""
+    source = (
+        b"import boto3\n\ndef handler(event, context):\n    try:\n        s3 = boto3.client('s3')\n"
+        b"    except Exception:\n        return None\n    return s3\n"
+    )
+    assert fix_text(source) == source
+    assert fix_text(source, unsafe=True) == (
+        b"import boto3\n\ns3_client = boto3.client('s3')\n\ndef handler(event, context):\n    try:\n"
+        b"        s3 = s3_client\n    except Exception:\n        return None\n    return s3\n"
+    )
+
+
 def test_fix_only_applies_selected_rules():
     source = (FIXTURES / "two_clients.in.py").read_bytes()
     assert fix_text(source, select=["LL001"]) == source
