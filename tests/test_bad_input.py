@@ -44,6 +44,20 @@ def test_invalid_utf8_is_ll001_at_the_bad_byte(tmp_path, capsys):
     assert found == [("latin.py", 2, 12, "LL001", "file is not valid utf-8: cannot decode byte 0xe9")]
 
 
+def test_a_bad_byte_in_the_first_lines_is_placed_too(tmp_path, capsys):
+    """Python looks for an encoding declaration in the first two lines, so a bad byte there
+    failed earlier, as "invalid encoding declaration: invalid or missing encoding declaration"
+    at 1:1 (found by the new-user review); an unknown declared encoding stays a declaration
+    problem."""
+    (tmp_path / "latin.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    (tmp_path / "unknown.py").write_bytes(b"# -*- coding: nope -*-\nx = 1\n")
+    code, found = findings_of(tmp_path, capsys)
+    assert found == [
+        ("latin.py", 1, 6, "LL001", "file is not valid utf-8: cannot decode byte 0xe9"),
+        ("unknown.py", 1, 1, "LL001", "invalid encoding declaration: unknown encoding: nope"),
+    ]
+
+
 def test_encoding_declaration_is_honoured(tmp_path, capsys):
     (tmp_path / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n" + HANDLER.encode())
     code, found = findings_of(tmp_path, capsys)

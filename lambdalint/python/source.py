@@ -62,7 +62,15 @@ def load_python(data: bytes) -> Union[PythonSource, Unparsable]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        return Unparsable(_span_at(1, 1), f"invalid encoding declaration: {error}")
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as undecodable:
+            # no (usable) declaration, and not UTF-8, Python's default: point at the byte
+            return Unparsable(
+                _position_of_byte(data, undecodable.start),
+                f"file is not valid utf-8: cannot decode byte 0x{data[undecodable.start]:02x}",
+            )
+        return Unparsable(_span_at(1, 1), f"invalid encoding declaration: {error.msg}")
     has_bom = data.startswith(codecs.BOM_UTF8)
     payload = data[len(codecs.BOM_UTF8):] if has_bom else data
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
