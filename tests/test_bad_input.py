@@ -141,3 +141,13 @@ def test_deeply_nested_lists_without_runs_of_brackets(tmp_path, capsys):
     assert [(rule, message) for _, _, _, rule, message in found] == [
         ("LL001", "syntax error: too deeply nested for Python's parser")
     ]
+
+
+def test_a_template_that_is_not_utf8_is_ll001_at_the_bad_byte(tmp_path, capsys):
+    (tmp_path / "template.yaml").write_bytes(
+        b"Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: caf\xe9\n"
+    )
+    code, found = findings_of(tmp_path, capsys)
+    assert found == [
+        ("template.yaml", 5, 22, "LL001", "not UTF-8 text: cannot decode byte 0xe9 (invalid continuation byte)")
+    ]

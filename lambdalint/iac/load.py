@@ -95,7 +95,13 @@ def load_template_file(
         text = data.decode("utf-8", "replace")
         if plausibly_template(display_path, text):
             line = data[: error.start].count(b"\n") + 1
-            return TemplateLoadError(Span(line, 1, line, 1), f"not UTF-8 text: {error.reason}")
+            # the column of the bad byte, counted in characters of what precedes it on its line
+            before = data[data.rfind(b"\n", 0, error.start) + 1 : error.start].decode("utf-8", "replace")
+            column = len(before) + 1
+            return TemplateLoadError(
+                Span(line, column, line, column + 1),
+                f"not UTF-8 text: cannot decode byte 0x{data[error.start]:02x} ({error.reason})",
+            )
         return None
     if not _mentions_a_format(text) and not _named_like_a_template(display_path):
         return None
