@@ -55,6 +55,12 @@ class SideEffect:
     fix: str
 
 
+#: an SQS handler's head; the examples add the loop body (line 10 on)
+_SQS_LOOP = "import os\nimport boto3\n\nsqs = boto3.client(\"sqs\")\ntable = boto3.resource(\"dynamodb\").Table(os.environ[\"T\"])\n\n\ndef handler(event, context):\n    for record in event[\"Records\"]:\n"
+_MARKER = "        table.put_item(Item={\"pk\": record[\"messageId\"]}, ConditionExpression=\"attribute_not_exists(pk)\")\n"
+_SEND = "        sqs.send_message(QueueUrl=os.environ[\"Q\"], MessageBody=record[\"body\"])\n"
+
+
 class NonIdempotentSideEffect(PythonRule):
     """A write, send or charge that a redelivered event repeats.
 
@@ -86,8 +92,9 @@ class NonIdempotentSideEffect(PythonRule):
     Guards that silence it: Powertools `@idempotent` on the handler, `@idempotent_function`
     (or `idempotent_function(...)(fn)`) on the helper that does the work; a dedup marker in
     the same function (a DynamoDB write conditioned on `attribute_not_exists(...)`, Redis
-    `set(..., nx=True)`); a deduplication id, client token, execution name or idempotency key
-    that is not new on every attempt.
+    `set(..., nx=True)`), for what comes after it, when it is keyed on the event (a constant
+    key is a lock) and its failure is not swallowed (`except: pass`); a deduplication id,
+    client token, execution name or idempotency key that is not new on every attempt.
 
     The event source comes from the template when one links the handler (its triggers; the
     finding then points at the trigger too); otherwise it is guessed from the code: what the
@@ -197,8 +204,15 @@ class NonIdempotentSideEffect(PythonRule):
             "        processor=processor, context=context)\n",
             lines=(8,),
         ),
+        # a dedup marker after the side effect, keyed on a constant, or whose failure is swallowed
+        Example(_SQS_LOOP + _SEND + _MARKER, lines=(10,)),
+        Example(_SQS_LOOP + _MARKER.replace('record["messageId"]', '"lock"') + _SEND, lines=(11,)),
+        Example(_SQS_LOOP + "        try:\n    " + _MARKER + "        except Exception:\n            pass\n" + _SEND, lines=(14,)),
     )
     VALID = (
+        # the marker first, its duplicate skipped
+        Example(_SQS_LOOP + "        try:\n    " + _MARKER + "        except table.meta.client.exceptions.ConditionalCheckFailedException:\n"
+                "            continue\n" + _SEND),
         # a conditional write that is its own dedup marker
         Example(
             "import boto3\ntable = boto3.resource('dynamodb').Table('t')\n\n"
@@ -292,17 +306,44 @@ class NonIdempotentSideEffect(PythonRule):
                 continue
 
             def guarded(function: FunctionInfo) -> bool:
-                return self._is_idempotent(function) or function.qualname in wrapped or self._has_dedup_marker(function)
+                return self._is_idempotent(function) or function.qualname in wrapped or self._dedup_marker(function) is not None
 
-            for function in flow.reach([handler], stop=guarded):
+            unguarded = flow.reach([handler], stop=guarded)
+            for function in unguarded:
                 function_flow = flow.flows.get(function.qualname)
                 for call in function_flow.calls if function_flow else ():
-                    if id(call) in reported:
-                        continue
-                    effect = self._side_effect(call, function)
-                    if effect is not None:
-                        reported.add(id(call))
-                        self._report(effect, function, handler, info)
+                    self._check(call, function, handler, info, reported)
+            # a dedup marker guards what comes after it, not a side effect made before it
+            for function in self._marked_functions(handler, unguarded, wrapped):
+                function_flow = flow.flows.get(function.qualname)
+                marker = self._dedup_marker(function)
+                for call in function_flow.calls if function_flow else ():
+                    if call is marker:
+                        break
+                    self._check(call, function, handler, info, reported)
+
+    def _check(self, call: cst.Call, function: FunctionInfo, handler: FunctionInfo, info, reported: Set[int]) -> None:
+        if id(call) in reported:
+            return
+        effect = self._side_effect(call, function)
+        if effect is not None:
+            reported.add(id(call))
+            self._report(effect, function, handler, info)
+
+    def _marked_functions(self, handler: FunctionInfo, unguarded, wrapped: Set[str]):
+        """The functions with a dedup marker that the handler reaches without passing a guard."""
+        candidates = [handler] + [
+            self.facts.functions[name] for function in unguarded for name in sorted(function.references)
+            if name in self.facts.functions
+        ]
+        found, seen = [], set()
+        for function in candidates:
+            if function.qualname in seen or self._is_idempotent(function) or function.qualname in wrapped:
+                continue
+            seen.add(function.qualname)
+            if self._dedup_marker(function) is not None:
+                found.append(function)
+        return found
 
     # guards ---------------------------------------------------------------------------------------
 
@@ -314,7 +355,11 @@ class NonIdempotentSideEffect(PythonRule):
         """Functions passed to ``idempotent_function(...)(fn)`` anywhere in the module."""
         return wrapped_by_idempotent_function(self.flow)
 
-    def _has_dedup_marker(self, function: FunctionInfo) -> bool:
+    def _dedup_marker(self, function: FunctionInfo) -> Optional[cst.Call]:
+        """The first write of ``function`` that records the event as seen and fails on a
+        repeat: a conditional DynamoDB write (``attribute_not_exists``) or a Redis ``SET NX`` /
+        ``SETNX``, keyed on request data (a constant key is a lock, not a dedup record), whose
+        failure is not swallowed (``except: pass`` carries on as if it were new)."""
         function_flow = self.flow.flows.get(function.qualname)
         for call in function_flow.calls if function_flow else ():
             if not isinstance(call.func, cst.Attribute):
@@ -323,11 +368,29 @@ class NonIdempotentSideEffect(PythonRule):
             if method in ("put_item", "update_item", "put", "transact_write_items") and _mentions_not_exists(
                 keyword(call, "ConditionExpression"), self, function
             ):
-                return True
-            if method == "set" and _is_true(keyword(call, "nx")):
-                return True
-            if method == "setnx":
-                return True
+                key = keyword(call, "Item") or keyword(call, "Key") or keyword(call, "TransactItems")
+            elif (method == "set" and _is_true(keyword(call, "nx"))) or method == "setnx":
+                key = call.args[0].value if call.args and call.args[0].keyword is None else keyword(call, "name")
+            else:
+                continue
+            if key is not None and not self.flow.is_tainted(key, function):
+                continue  # keyed on a constant: a lock, not a record of this event
+            if self._failure_swallowed(call, function):
+                continue
+            return call
+        return None
+
+    def _failure_swallowed(self, call: cst.Call, function: FunctionInfo) -> bool:
+        """Whether ``call`` is in a ``try:`` whose handlers do not stop the work (no return,
+        raise, continue or break): a duplicate then carries on as if it were new."""
+        code = self.facts.module.code_for_node
+        child: cst.CSTNode = call
+        parent = self.facts.parent_of(call, function.node)
+        while parent is not None:
+            if isinstance(parent, (cst.Try, cst.TryStar)) and child is parent.body:
+                if any(not _STOPS.search(code(handler.body)) for handler in parent.handlers):
+                    return True
+            child, parent = parent, self.facts.parent_of(parent, function.node)
         return False
 
     def _not_fresh(self, node: Optional[cst.BaseExpression], function: FunctionInfo) -> bool:
@@ -571,6 +634,10 @@ def _service(receiver: Optional[SdkObject]) -> Optional[str]:
     if receiver is None or receiver.kind in ("session", "http"):
         return None
     return receiver.service
+
+
+#: statements after which an ``except`` clause does not go on with the work
+_STOPS = re.compile(r"\b(return|raise|continue|break)\b")
 
 
 def _is_true(node: Optional[cst.BaseExpression]) -> bool:
