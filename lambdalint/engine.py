@@ -969,9 +969,9 @@ def close_recursive_loops(per_file: Dict[str, List[Finding]]) -> None:
 def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence[Path]) -> List[SourceFile]:
     """What a run of ``files`` (found under ``paths``) leaves out of the project but needs, when
     it has Python files of the project and does not cover the project's root (pre-commit passes
-    only what changed; an editor only its buffer): the templates that may deploy them (in the
-    folders above them, up to the root, and two levels below each of those, such as ``infra/``
-    or ``stacks/api/``), so that a handler still knows its trigger, environment and permissions; and
+    only what changed; an editor only its buffer): the templates that may deploy them (those
+    of the nearest folder above each file that has any, in it or up to two levels below it,
+    such as ``infra/`` or ``stacks/api/``), so that a handler still knows its trigger, environment and permissions; and
     the Python files of the run's code folders, among which the engine keeps those that import
     the run's modules, so that a helper still knows the handlers that call it. Their own
     findings are not reported."""
@@ -990,17 +990,11 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
     if not python:
         return []
     in_run = {normalized(file.path) for file in files}
-    folders: Set[Path] = set()
-    for _, absolute in python:
-        folder = absolute.parent
-        while folder not in folders:
-            folders.add(folder)
-            if folder == root:
-                break
-            folder = folder.parent
     found: Dict[str, Path] = {}
+    #: folder -> the templates in it and up to two levels below it (each folder listed once)
+    listed: Dict[Path, List[Path]] = {}
 
-    def look(folder: Path, depth: int) -> None:
+    def look(folder: Path, depth: int, into: List[Path]) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
@@ -1010,12 +1004,25 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
             if config.is_excluded(path):
                 continue
             if entry.is_file() and kind_of(path) in TEMPLATE_KINDS and normalized(path) not in in_run:
-                found.setdefault(normalized(path), path)
-            elif depth and entry.is_dir(follow_symlinks=False) and path not in folders:
-                look(path, depth - 1)
+                into.append(path)
+            elif depth and entry.is_dir(follow_symlinks=False):
+                look(path, depth - 1, into)
 
-    for folder in sorted(folders):
-        look(folder, 2)
+    for _, absolute in python:
+        # the nearest folder above the file that has templates (in it, or two levels below it:
+        # infra/, stacks/api/) holds the ones that deploy it; farther ones belong to others
+        folder = absolute.parent
+        while True:
+            if folder not in listed:
+                listed[folder] = []
+                look(folder, 2, listed[folder])
+            if listed[folder]:
+                for path in listed[folder]:
+                    found.setdefault(normalized(path), path)
+                break
+            if folder == root or folder.parent == folder:
+                break
+            folder = folder.parent
     cwd = Path.cwd()
     templates = [SourceFile(display_path(path, cwd), path, kind_of(path) or "template") for _, path in sorted(found.items())]
     code_folders = sorted({_code_folder(absolute) for _, absolute in python if absolute.is_file()})
