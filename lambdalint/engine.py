@@ -752,7 +752,11 @@ def lint_files(
         requested = set(per_file)
         companions = _companions(session, links, python) if shard is None and session.has_python_rules else []
         if session.has_python_rules:
-            nearby = [item for item in work_items(context) if item[0].kind == "python"]
+            linted = {normalized(item[0].path) for item, _ in jobs_with_links + companions}
+            nearby = [
+                item for item in work_items(context)
+                if item[0].kind == "python" and normalized(item[0].path) not in linted
+            ]
             companions += _importers(jobs_with_links + companions, [(item, code_links.for_module(item[0].path)) for item in nearby])
         all_jobs = jobs_with_links + companions
         if session.has_python_rules:

@@ -236,3 +236,24 @@ def test_each_file_of_a_fixture_project_alone_is_reported_as_in_a_full_run(tmp_p
         alone = report(name)
         assert [f for f in alone if f[0] == name] == [f for f in full if f[0] == name], name
         assert set(alone) <= set(full), name
+
+
+def test_a_template_and_a_helper_without_their_handler_report_each_finding_once(tmp_path, monkeypatch, capsys):
+    """Pre-commit after editing the template and the helper: the handler is linted as the
+    template's companion and is also the helper's importer; it must be linted once, or the
+    findings it contributes would be reported twice."""
+    project = tmp_path / "app"
+    files = {
+        "template.yaml": TEMPLATE.replace("Handler: app.handler", "Handler: pkg/handler.main"),
+        "src/pkg/__init__.py": "",
+        "src/pkg/handler.py": "import os\nfrom .db import save\n\n\ndef main(event, context):\n    return save(os.environ['MISSING'])\n",
+        "src/pkg/db.py": "import os\n\n\ndef save(value):\n    return os.environ['ARCHIVE_TABLE'], value\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    monkeypatch.chdir(project)
+    main(["check", "--no-cache", "--format", "json", "template.yaml", "src/pkg/db.py"])
+    found = [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+    # what a full run reports: the helper's LL402, and the handler's (it concerns the template)
+    assert found == [("src/pkg/db.py", 5, "LL402"), ("src/pkg/handler.py", 6, "LL402")]
