@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--isolated", action="store_true", help="ignore every configuration file"
     )
     settings.add_argument(
-        "--stdin-filename", metavar="NAME", help="the name of the file whose text is on stdin"
+        "--stdin-filename", metavar="NAME", help="the name of the file whose text is on stdin (its templates and the modules that import it are read from disk)"
     )
     settings.add_argument(
         "-j", "--jobs", type=int, metavar="N",
