@@ -1,7 +1,8 @@
 """The result cache: findings of a work item keyed by everything they depend on.
 
-A key hashes the tool version, the configuration that shapes findings, the file's path and
-content, and for Python files the template facts linked to them (so a template change
+A key hashes the tool version and its code (the sizes and times of the installed lambdalint
+and rule modules: a checkout or reinstall under the same version string must not answer from
+results of other code), the configuration that shapes findings, the file's path and content, and for Python files the template facts linked to them (so a template change
 re-checks its handlers). Entries are JSON (never pickle: a cache is a file anyone in CI may
 have written), one file each, written atomically, so two runs can share the folder; an entry
 that cannot be read is ignored.
@@ -23,7 +24,7 @@ from lambdalint.model import Edit, Finding, Fix, FixSafety, Related, Severity, S
 from lambdalint.project import LinkCandidate, LinkedFunction, Trigger
 
 CACHE_FOLDER = ".lambdalint_cache"
-FORMAT = "6"
+FORMAT = "7"
 
 
 def _span(data: List[int]) -> Span:
@@ -105,12 +106,32 @@ def candidate_from(data: Dict[str, Any]) -> LinkCandidate:
     )
 
 
+def code_identity() -> str:
+    """What the installed lambdalint and rules are, cheaply: path, size and modification time of
+    each of their modules (about 70 ``stat`` calls, no reads)."""
+    import lambdalint
+    from lambdalint.registry import _rules_package
+
+    folders = [Path(lambdalint.__file__).parent, *(Path(p) for p in _rules_package().__path__)]
+    entries = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            entries.append(f"{path}:{status.st_size}:{status.st_mtime_ns}")
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
 class ResultCache:
     """One cache folder (``<root>/.lambdalint_cache``), for one configuration of one version."""
 
     def __init__(self, root: Path, configuration: str) -> None:
         self.folder = Path(root) / CACHE_FOLDER / f"{__version__}-{FORMAT}"
-        self.salt = hashlib.sha256(f"{__version__}\0{FORMAT}\0{configuration}".encode()).hexdigest()
+        self.salt = hashlib.sha256(
+            f"{__version__}\0{FORMAT}\0{code_identity()}\0{configuration}".encode()
+        ).hexdigest()
 
     def key(self, parts: Iterable[bytes]) -> str:
         digest = hashlib.sha256(self.salt.encode())

@@ -257,3 +257,23 @@ def test_a_template_and_a_helper_without_their_handler_report_each_finding_once(
     found = [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
     # what a full run reports: the helper's LL402, and the handler's (it concerns the template)
     assert found == [("src/pkg/db.py", 5, "LL402"), ("src/pkg/handler.py", 6, "LL402")]
+
+
+def test_the_cache_is_keyed_on_the_code_not_only_the_version_string():
+    """A checkout or reinstall of other code under the same version string must not answer
+    from the old code's results (a stale cache would hide a rule's new findings)."""
+    import os
+    import sys
+
+    from lambdalint import cache
+    from lambdalint.registry import rule_class
+
+    module = Path(sys.modules[rule_class("LL603").__module__].__file__)
+    before = cache.code_identity()
+    status = module.stat()
+    try:
+        os.utime(module, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+        assert cache.code_identity() != before
+    finally:
+        os.utime(module, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert cache.code_identity() == before
