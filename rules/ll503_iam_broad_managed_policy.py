@@ -145,6 +145,31 @@ class IamBroadManagedPolicy(TemplateRule):
     )
     VALID = (
         Example(
+            # Terraform: a customer managed policy that is merely *named* AdministratorAccess
+            # (the account's own, not AWS's), beside the basic execution role
+            'resource "aws_iam_role" "fn" {\n'
+            '  name               = "fn"\n'
+            '  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }] })\n'
+            "}\n"
+            'resource "aws_iam_role_policy_attachment" "logs" {\n'
+            "  role       = aws_iam_role.fn.name\n"
+            '  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"\n'
+            "}\n"
+            'resource "aws_iam_role_policy_attachment" "team" {\n'
+            "  role       = aws_iam_role.fn.name\n"
+            '  policy_arn = "arn:aws:iam::123456789012:policy/AdministratorAccess"\n'
+            "}\n"
+            'resource "aws_lambda_function" "fn" {\n'
+            '  function_name = "fn"\n'
+            "  role          = aws_iam_role.fn.arn\n"
+            '  handler       = "app.handler"\n'
+            '  runtime       = "python3.12"\n'
+            '  filename      = "fn.zip"\n'
+            "  timeout       = 10\n"
+            "}\n",
+            path="main.tf",
+        ),
+        Example(
             # narrow managed policies, a read-only one, a customer managed policy whose name
             # ends in FullAccess, and AdministratorAccess on a role no function uses
             "Transform: AWS::Serverless-2016-10-31\n"
