@@ -148,6 +148,18 @@ class LinkedFunction:
     def location(self) -> str:
         return f"{self.template_path}:{self.span.line}"
 
+    @property
+    def handler_module(self) -> str:
+        """The module part of the handler as written (``orders/api`` of ``orders/api.handler``)."""
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def loads_top_level(self) -> bool:
+        """Whether Lambda imports the module as a top-level one (``api.handler``), not through
+        a package (``orders/api.handler``, ``orders.api.handler``): then it has no parent
+        package for relative imports."""
+        return not any(mark in self.handler_module for mark in "./")
+
 
 @dataclass(frozen=True)
 class MissingHandler:
@@ -471,7 +483,7 @@ def _missing(link: LinkedFunction, folder: Path, expected: Path, template_file: 
             hint,
         )
     modules = _python_modules(folder)
-    spelled = link.handler.rpartition(".")[0]
+    spelled = link.handler_module
     directory, slash, dotted = spelled.rpartition("/")
     module = f"{directory}/{dotted.replace('.', '/')}" if slash else spelled.replace(".", "/")
     close = _closest_module(module, link.function, folder, modules)

@@ -202,13 +202,10 @@ class HandlerNotFound(PythonRule):
             if problem is not None:
                 message, hint, related = problem
                 self.report_at(link.template_path, link.handler_span, message, hint=hint, related=[related])
-        top_level = [
-            link for link in self.facts.links
-            if self.id not in link.suppressed and not any(c in link.handler.rpartition(".")[0] for c in "./")
-        ]
+        top_level = [link for link in self.facts.links if self.id not in link.suppressed and link.loads_top_level]
         if top_level and self._relative_imports:
             link = top_level[0]
-            module = link.handler.rpartition(".")[0]
+            module = link.handler_module
             for node in self._relative_imports:
                 statement = self.facts.module.code_for_node(node)
                 self.report(

@@ -86,7 +86,7 @@ def code_roots(module_file: str, links: Iterable["LinkedFunction"], exists) -> T
     roots: List[str] = []
     folder = os.path.dirname(module_file)
     for link in links:
-        handler = link.handler.rsplit(".", 1)[0] if "." in link.handler else link.handler
+        handler = link.handler_module or link.handler
         depth = len([p for p in re.split(r"[./]", handler) if p]) - 1
         root = folder
         for _ in range(max(depth, 0)):
