@@ -83,10 +83,6 @@ def possibilities(item: Located, condition: Optional[str] = None) -> Iterator[Tu
         yield item, condition
 
 
-def is_known(value: Any) -> bool:
-    return not isinstance(value, (Unknown, Conditional))
-
-
 @dataclass
 class Statement:
     """One IAM policy statement. ``actions``/``resources`` hold one :class:`Located` per entry."""

@@ -106,11 +106,6 @@ def _key_ish(name: str) -> bool:
     return any(word in ("KEY", "SECRET", "AWS", "CREDENTIAL", "CREDENTIALS") for word in words)
 
 
-def is_reference(value: str) -> bool:
-    """A dynamic reference, unresolved variable, ARN or SSM-style path: not the secret."""
-    return bool(_REFERENCE.search(value)) or bool(_PATH_LIKE.match(value))
-
-
 def secret_kind(name: str, value: str) -> Optional[str]:
     """What kind of plaintext secret ``name=value`` is ("an AWS access key id", "a password"
     ...), or None when it is not one."""

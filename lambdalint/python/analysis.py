@@ -124,7 +124,6 @@ class ModuleFacts:
         self.module = module
         self.handler_patterns = tuple(handler_patterns)
         self.functions: Dict[str, FunctionInfo] = {}
-        self._by_node: Dict[cst.FunctionDef, FunctionInfo] = {}
         #: module-level ``name = SomeClass(...)`` bindings, so ``name.method()`` resolves.
         self.module_instances: Dict[str, str] = {}
         #: module-level ``handler = SomeClass().method`` style aliases to handler methods.
@@ -154,10 +153,6 @@ class ModuleFacts:
 
     def add_function(self, info: FunctionInfo) -> None:
         self.functions[info.qualname] = info
-        self._by_node[info.node] = info
-
-    def info_for(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
-        return self._by_node.get(node)
 
     def finish(self) -> None:
         """Decide which functions are handlers and what they reach."""
