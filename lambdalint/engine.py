@@ -1029,21 +1029,15 @@ def project_context(config: Config, files: Sequence[SourceFile], paths: Sequence
             folder = folder.parent
     cwd = Path.cwd()
     templates = [SourceFile(display_path(path, cwd), path, kind_of(path) or "template") for _, path in sorted(found.items())]
-    code_folders = sorted({_code_folder(absolute) for _, absolute in python if absolute.is_file()})
+    from lambdalint.python.entries import package_root
+
+    # where the modules that may import the run's files live
+    code_folders = sorted({package_root(str(absolute), os.path.exists) for _, absolute in python if absolute.is_file()})
     nearby = [
         file for file in discover([Path(folder) for folder in code_folders], config)
         if file.kind == "python" and normalized(file.path) not in in_run
     ] if code_folders else []
     return templates + nearby
-
-
-def _code_folder(path: Path) -> str:
-    """The folder above a module's top package (its own folder when it is in no package):
-    where the modules that may import it live."""
-    folder = path.parent
-    while (folder / "__init__.py").exists() and folder.parent != folder:
-        folder = folder.parent
-    return str(folder)
 
 
 def _with_context(

@@ -94,11 +94,16 @@ def code_roots(module_file: str, links: Iterable["LinkedFunction"], exists) -> T
         if root not in roots:
             roots.append(root)
     if not roots:
-        root = folder
-        while exists(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
-            root = os.path.dirname(root)
-        roots.append(root)
+        roots.append(package_root(module_file, exists))
     return tuple(roots)
+
+
+def package_root(module_file: str, exists) -> str:
+    """The folder above the module's top package (its own folder when it is in no package)."""
+    root = os.path.dirname(module_file)
+    while exists(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
+        root = os.path.dirname(root)
+    return root
 
 
 def _module_file(base: str, parts: Sequence[str], exists) -> Optional[str]:
