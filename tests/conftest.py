@@ -15,6 +15,14 @@ from lambdalint.model import Finding
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def write_tree(root: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` (relative path -> text) under ``root``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def lint_tree(
     root: Path,
     files: Mapping[str, str],
@@ -25,10 +33,7 @@ def lint_tree(
 ) -> List[Finding]:
     """Write ``files`` under ``root`` and lint the folder with ``config`` (a [tool.lambdalint]
     table) and, when given, only the ``select``ed rules."""
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_tree(root, files)
     table: Dict = dict(config or {})
     if select is not None:
         table["select"] = list(select)

@@ -9,6 +9,7 @@ import pytest
 
 from lambdalint.cache import CACHE_FOLDER
 from lambdalint.cli import main
+from tests.conftest import write_tree
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -202,9 +203,7 @@ def test_a_helper_checked_alone_still_knows_the_handlers_that_call_it(tmp_path, 
         "src/pkg/unrelated.py": "def handler(event, context):\n    return 1\n",
         "other/broken.py": "def (:\n",
     }
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text)
+    write_tree(project, files)
     monkeypatch.chdir(project)
 
     def report(*paths):
@@ -249,9 +248,7 @@ def test_a_template_and_a_helper_without_their_handler_report_each_finding_once(
         "src/pkg/handler.py": "import os\nfrom .db import save\n\n\ndef main(event, context):\n    return save(os.environ['MISSING'])\n",
         "src/pkg/db.py": "import os\n\n\ndef save(value):\n    return os.environ['ARCHIVE_TABLE'], value\n",
     }
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text)
+    write_tree(project, files)
     monkeypatch.chdir(project)
     main(["check", "--no-cache", "--format", "json", "template.yaml", "src/pkg/db.py"])
     found = [(f["path"], f["line"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]]
